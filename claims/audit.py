@@ -1,0 +1,197 @@
+"""The one write path for audit events: canonical bodies, the hash chain, verification.
+
+Every state change runs inside :func:`writing`, which locks the project's chain head
+before anything else, and appends exactly one :class:`~claims.models.AuditEvent`.
+The verification half (:func:`verify_rows`) is pure so that an offline verifier can
+share it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from claims.models import AuditChain, AuditEvent, Project
+
+GENESIS_HASH = "0" * 64
+# Domain separation: a hash made for this chain can never be confused with the sha256
+# of some other document that happens to have the same bytes.
+HASH_DOMAIN = b"claims.audit.v1\n"
+
+
+class AuditError(RuntimeError):
+    """A change tried to write no event, or several, where exactly one is required."""
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, compact separators, UTF-8 text, and no floats (their text is not unique)."""
+    _reject_floats(data)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _reject_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise TypeError("Audit bodies may not hold floats; store numbers as integers or strings.")
+    if isinstance(value, dict):
+        for item in value.values():
+            _reject_floats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_floats(item)
+
+
+def event_hash(prev_hash: str, body: str) -> str:
+    return hashlib.sha256(
+        HASH_DOMAIN + prev_hash.encode("ascii") + body.encode("utf-8")
+    ).hexdigest()
+
+
+def utc_stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Writer:
+    """Appends the one event of a change to a chain whose head row is locked."""
+
+    def __init__(self, chain: AuditChain) -> None:
+        self.chain = chain
+        self.events: list[AuditEvent] = []
+        self.skipped = False
+
+    def append(
+        self,
+        *,
+        action: str,
+        actor: Any,
+        target: dict[str, Any],
+        before: Any = None,
+        after: Any = None,
+        article_id: int | None = None,
+        claim_id: int | None = None,
+    ) -> AuditEvent:
+        from claims.models import AuditEvent
+
+        chain = self.chain
+        now = timezone.now()
+        seq = chain.head_seq + 1
+        body = canonical_json(
+            {
+                "action": action,
+                "actor": actor.get_username() if actor is not None else None,
+                "after": after,
+                "at": utc_stamp(now),
+                "before": before,
+                "project": chain.project_slug,
+                "seq": seq,
+                "target": target,
+            }
+        )
+        event = AuditEvent.objects.create(
+            chain=chain,
+            seq=seq,
+            prev_hash=chain.head_hash,
+            hash=event_hash(chain.head_hash, body),
+            body=body,
+            action=action,
+            actor=actor,
+            article_id=article_id,
+            claim_id=claim_id,
+            created_at=now,
+        )
+        chain.head_seq, chain.head_hash = seq, event.hash
+        chain.save(update_fields=["head_seq", "head_hash"])
+        self.events.append(event)
+        return event
+
+    def skip(self) -> None:
+        """Declare that the requested change turned out to change nothing."""
+        self.skipped = True
+
+
+@contextmanager
+def writing(project: Project) -> Iterator[Writer]:
+    """One transaction that locks the chain head first and must append exactly one event."""
+    from claims.models import AuditChain
+
+    with transaction.atomic():
+        chain = (
+            AuditChain.objects.select_for_update()
+            .select_related("project")
+            .get(project_id=project.pk)
+        )
+        writer = Writer(chain)
+        yield writer
+        count = len(writer.events)
+        if count != 1 and not (count == 0 and writer.skipped):
+            raise AuditError(f"A change must write exactly one audit event; it wrote {count}.")
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"seq {self.seq}: {self.reason}"
+
+
+def verify_rows(
+    rows: Iterable[tuple[int, str, str, str]],
+    *,
+    head_seq: int | None = None,
+    head_hash: str | None = None,
+    first_prev_hash: str = GENESIS_HASH,
+    first_seq: int = 1,
+) -> tuple[int, Problem | None]:
+    """Recompute a chain from ``(seq, prev_hash, hash, body)`` rows in seq order.
+
+    Returns the number of events checked and the first problem, if any. Pure: it is
+    shared by ``verify_audit`` and the offline verifier of exports.
+    """
+    expected_seq, prev = first_seq, first_prev_hash
+    count = 0
+    for seq, prev_hash, stored_hash, body in rows:
+        if seq != expected_seq:
+            if seq > expected_seq:
+                return count, Problem(expected_seq, "event is missing")
+            return count, Problem(seq, "event is out of order or duplicated")
+        if prev_hash != prev:
+            return count, Problem(seq, "prev_hash does not match the previous event's hash")
+        try:
+            parsed = json.loads(body)
+            canonical = canonical_json(parsed)
+        except (ValueError, TypeError):
+            return count, Problem(seq, "body is not valid canonical JSON")
+        if canonical != body:
+            return count, Problem(seq, "body is not in canonical form")
+        if not isinstance(parsed, dict) or parsed.get("seq") != seq:
+            return count, Problem(seq, "body names a different seq")
+        if event_hash(prev_hash, body) != stored_hash:
+            return count, Problem(seq, "hash does not match the body")
+        prev, expected_seq, count = stored_hash, expected_seq + 1, count + 1
+    if head_seq is not None and head_seq != expected_seq - 1:
+        if head_seq > expected_seq - 1:
+            return count, Problem(expected_seq, "event is missing (the chain head is further on)")
+        return count, Problem(head_seq + 1, "event lies beyond the chain head")
+    if head_hash is not None and head_hash != prev:
+        return count, Problem(expected_seq - 1, "chain head hash does not match the last event")
+    return count, None
+
+
+def verify_chain(chain: AuditChain) -> tuple[int, Problem | None]:
+    """Verify one stored chain against its head, streaming the events."""
+    rows = (
+        chain.events.order_by("seq")
+        .values_list("seq", "prev_hash", "hash", "body")
+        .iterator(chunk_size=2000)
+    )
+    return verify_rows(rows, head_seq=chain.head_seq, head_hash=chain.head_hash)

@@ -1,0 +1,92 @@
+"""python manage.py demo: migrate, create the demo project and users, import seeds/, serve."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from claims.importer import import_article
+from claims.models import Project, Role
+
+SEEDS_DIR = settings.BASE_DIR / "seeds"
+DEMO_SLUG = "russia-china"
+# Local demo accounts only: the passwords are printed and the same on every machine.
+DEMO_USERS = [
+    ("alice", Role.ADMIN),
+    ("bob", Role.ANALYST),
+    ("carol", Role.ANALYST),
+    ("rita", Role.REVIEWER),
+    ("victor", Role.VIEWER),
+]
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-demo"
+
+
+class Command(BaseCommand):
+    help = "Set up the demo (idempotent) and serve it at http://127.0.0.1:8000."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="set up, then exit")
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        users = self.users()
+        project = Project.objects.filter(slug=DEMO_SLUG).first()
+        if project is None:
+            project = Project.create(
+                DEMO_SLUG, "Russia–China relations", admin=users["alice"], min_verdicts=2
+            )
+        for username, role in DEMO_USERS:
+            project.set_member(users[username], role, actor=users["alice"])
+        for meta_path in sorted(SEEDS_DIR.glob("*.json")):
+            self.import_seed(project, meta_path, users["alice"])
+        self.stdout.write("\nDemo users (local use only):")
+        for username, role in DEMO_USERS:
+            self.stdout.write(
+                f"  {username:<7} {role.label:<9} password: {demo_password(username)}"
+            )
+        if not options["no_serve"]:
+            self.stdout.write(f"\nServing on http://{options['addrport']}/  (Ctrl-C stops)\n")
+            call_command("runserver", options["addrport"], use_reloader=False)
+
+    def users(self) -> dict[str, Any]:
+        User = get_user_model()
+        users = {}
+        for username, _role in DEMO_USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(username, password=demo_password(username))
+            users[username] = user
+        return users
+
+    def import_seed(self, project: Project, meta_path: Any, actor: Any) -> None:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        data = (SEEDS_DIR / meta["file"]).read_bytes()
+        article, created = import_article(
+            project,
+            data,
+            filename=meta["file"],
+            published_on=dt.date.fromisoformat(meta["published_on"]),
+            actor=actor,
+            title=meta.get("title", ""),
+            author=meta.get("author", ""),
+            publication=meta.get("publication", ""),
+            publisher=meta.get("publisher", ""),
+            volume=meta.get("volume"),
+            issue=meta.get("issue"),
+        )
+        verb = "Imported" if created else "Already imported"
+        self.stdout.write(
+            f"{verb}: {article.title} ({article.claims.count()} claims, "
+            f"{article.citations.count()} citations)"
+        )

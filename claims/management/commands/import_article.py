@@ -1,0 +1,92 @@
+"""python manage.py import_article PATH|- --project SLUG --published YYYY-MM-DD"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from claims.importer import ImportRejected, import_article, read_limited
+from claims.models import Project
+
+
+def iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--published must be a date as YYYY-MM-DD, not {value!r}.") from None
+
+
+class Command(BaseCommand):
+    help = "Import an article (.txt, .md or .html, or - for standard input) into a project."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", help="file to import, or - to read standard input")
+        parser.add_argument("--project", required=True, help="project slug")
+        parser.add_argument("--published", required=True, help="publication date, YYYY-MM-DD")
+        parser.add_argument("--title", default="")
+        parser.add_argument("--author", default="")
+        parser.add_argument("--publication", default="")
+        parser.add_argument("--source-url", default="")
+        parser.add_argument("--as", dest="actor", default="", help="username recorded as importer")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        published_on = iso_date(options["published"])
+        project = Project.objects.filter(slug=options["project"]).first()
+        if project is None:
+            raise CommandError(f"There is no project with the slug {options['project']!r}.")
+        actor = None
+        if options["actor"]:
+            actor = get_user_model().objects.filter(username=options["actor"]).first()
+            if actor is None:
+                raise CommandError(f"There is no user named {options['actor']!r}.")
+        path = options["path"]
+        try:
+            data, filename = self.read(path)
+            article, created = import_article(
+                project,
+                data,
+                filename=filename,
+                published_on=published_on,
+                actor=actor,
+                title=options["title"],
+                author=options["author"],
+                publication=options["publication"],
+                source_url=options["source_url"],
+            )
+        except ImportRejected as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        if not created:
+            self.stdout.write(
+                f"Already imported: {path} is the same text as article {article.pk} "
+                f"({article.title!r}); nothing was added."
+            )
+            return
+        sections = sorted({c.section for c in article.claims.all() if c.section})
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {article.title!r} into {project.slug} as article {article.pk}: "
+                f"{article.claims.count()} claims, {article.citations.count()} citations, "
+                f"{len(sections)} sections."
+            )
+        )
+        for section in sections:
+            self.stdout.write(f"  - {section}")
+
+    def read(self, path: str) -> tuple[bytes, str]:
+        if path == "-":
+            return read_limited(sys.stdin.buffer), "-"
+        file = Path(path)
+        if not file.exists():
+            raise ImportRejected("no such file.")
+        if not file.is_file():
+            raise ImportRejected("not a regular file.")
+        try:
+            with file.open("rb") as stream:
+                return read_limited(stream), file.name
+        except PermissionError:
+            raise ImportRejected("permission denied.") from None

@@ -1,0 +1,544 @@
+"""The domain of claims: projects, articles split into claims, verdicts, and the audit chain.
+
+Every state change is a method here (or ``importer.import_article``) that runs inside
+``audit.writing()``: one transaction, chain head locked first, one event appended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxLengthValidator, URLValidator
+from django.db import models, transaction
+from django.utils import timezone
+
+from claims import audit
+
+User = settings.AUTH_USER_MODEL
+LONG_TEXT = 5000  # characters in any free-text field
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    ANALYST = "analyst", "Analyst"
+    REVIEWER = "reviewer", "Reviewer"
+    ADMIN = "admin", "Admin"
+
+
+ROLE_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.REVIEWER: 2, Role.ADMIN: 3}
+
+
+class Status(models.TextChoices):
+    SUPPORTED = "supported", "Supported"
+    DISPUTED = "disputed", "Disputed"
+    OUTDATED = "outdated", "Outdated"
+
+
+class Stance(models.TextChoices):
+    SUPPORTS = "supports", "Supports"
+    CONTRADICTS = "contradicts", "Contradicts"
+    SUPERSEDES = "supersedes", "Supersedes"
+    CONTEXT = "context", "Context"
+
+
+class Conflict(Exception):
+    """An edit was made against a version that is no longer current; nothing was written."""
+
+    def __init__(self, current: Any, message: str = "") -> None:
+        super().__init__(message or "Someone else changed this first.")
+        self.current = current
+
+
+def _require_role(project: Project, user: Any, role: Role) -> None:
+    if not project.has_role(user, role):
+        raise PermissionDenied(f"This needs the {role.label.lower()} role in {project.name}.")
+
+
+# Projects and members -------------------------------------------------------------
+
+
+class ProjectQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> ProjectQuerySet:
+        """Projects the user belongs to; the only way views reach a project."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Project(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
+    blind = models.BooleanField(
+        default=False, help_text="Analysts see others' verdicts only after giving their own."
+    )
+    min_verdicts = models.PositiveSmallIntegerField(
+        default=2, help_text="Verdicts a claim needs before it has a consensus."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def create(
+        cls, slug: str, name: str, *, actor: Any = None, admin: Any = None, **fields: Any
+    ) -> Project:
+        """Create a project, its audit chain and (optionally) its first admin: one event."""
+        with transaction.atomic():
+            project = cls(slug=slug, name=name, **fields)
+            project.full_clean()
+            project.save()
+            AuditChain.objects.create(project=project)
+            with audit.writing(project) as writer:
+                if admin is not None:
+                    Membership.objects.create(project=project, user=admin, role=Role.ADMIN)
+                writer.append(
+                    action="project.created",
+                    actor=actor,
+                    target={"type": "project", "slug": slug},
+                    after={
+                        "name": name,
+                        "blind": project.blind,
+                        "min_verdicts": project.min_verdicts,
+                        "admin": admin.get_username() if admin is not None else None,
+                    },
+                )
+        return project
+
+    def role_of(self, user: Any) -> Role | None:
+        if not user.is_authenticated:
+            return None
+        role = self.memberships.filter(user=user).values_list("role", flat=True).first()
+        return Role(role) if role else None
+
+    def has_role(self, user: Any, role: Role) -> bool:
+        mine = self.role_of(user)
+        return mine is not None and ROLE_RANK[mine] >= ROLE_RANK[role]
+
+    def set_member(self, user: Any, role: Role | str, *, actor: Any) -> Membership:
+        """Add a member, or change their role. No event when nothing changes."""
+        role = Role(role)
+        with audit.writing(self) as writer:
+            membership = self.memberships.filter(user=user).first()
+            before = {"user": user.get_username(), "role": membership.role} if membership else None
+            if membership is None:
+                membership = Membership.objects.create(project=self, user=user, role=role)
+                action = "member.added"
+            elif membership.role != role:
+                membership.role = role
+                membership.save(update_fields=["role"])
+                action = "member.role_changed"
+            else:
+                writer.skip()
+                return membership
+            writer.append(
+                action=action,
+                actor=actor,
+                target={"type": "membership", "user": user.get_username()},
+                before=before,
+                after={"user": user.get_username(), "role": str(role)},
+            )
+        return membership
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ANALYST)
+
+    class Meta:
+        constraints = [
+            # Project.role_of() reads a single row per user and project.
+            models.UniqueConstraint(fields=["project", "user"], name="membership_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.project}"
+
+
+# Articles and what the importer derives from them -----------------------------------
+
+
+class Article(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="articles")
+    title = models.CharField(max_length=500)
+    author = models.CharField(max_length=300, blank=True)
+    publication = models.CharField(max_length=300, blank=True)
+    publisher = models.CharField(max_length=300, blank=True)
+    volume = models.PositiveIntegerField(null=True, blank=True)
+    issue = models.PositiveIntegerField(null=True, blank=True)
+    published_on = models.DateField()
+    source_url = models.URLField(blank=True, max_length=2000)
+    filename = models.CharField(max_length=255, blank=True)
+    text = models.TextField(help_text="Exactly as imported, line endings normalised to LF.")
+    sha256 = models.CharField(max_length=64, help_text="sha256 of the stored text, UTF-8.")
+    imported_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        constraints = [
+            # importer.import_article() relies on this to refuse a second copy of a text.
+            models.UniqueConstraint(fields=["project", "sha256"], name="article_text_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def reading_blocks(self) -> list[dict[str, Any]]:
+        """The article as paragraphs, each a list of plain and claim pieces, for reading."""
+        claims_by_block: dict[int, list[Claim]] = {}
+        for claim in self.claims.prefetch_related("citations").order_by("start"):
+            claims_by_block.setdefault(claim.block_id, []).append(claim)
+        blocks = []
+        for block in self.blocks.order_by("ordinal"):
+            pieces: list[dict[str, Any]] = []
+            cursor = block.start
+            for claim in claims_by_block.get(block.pk, []):
+                if claim.start > cursor:
+                    pieces.append({"text": self.text[cursor : claim.start]})
+                pieces.append({"text": self.text[claim.start : claim.end], "claim": claim})
+                cursor = claim.end
+            if cursor < block.end:
+                pieces.append({"text": self.text[cursor : block.end]})
+            blocks.append({"block": block, "pieces": pieces})
+        return blocks
+
+
+class BlockKind(models.TextChoices):
+    ARTIFACT = "artifact", "Capture artifact"
+    TITLE = "title", "Title"
+    METADATA = "metadata", "Metadata"
+    HEADING = "heading", "Heading"
+    AUTHOR_BIO = "author_bio", "Author bio"
+    BODY = "body", "Body paragraph"
+
+
+class Block(models.Model):
+    """A paragraph of the article; every kind but ``body`` holds no claims."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="blocks")
+    ordinal = models.PositiveIntegerField()
+    kind = models.CharField(max_length=12, choices=BlockKind.choices)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["article", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "ordinal"], name="block_ordinal_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start}-{self.end}"
+
+    @property
+    def text(self) -> str:
+        return self.article.text[self.start : self.end]
+
+
+class Citation(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="citations")
+    ordinal = models.PositiveIntegerField()
+    outlet = models.CharField(max_length=300)
+    date = models.DateField()
+    year_source = models.CharField(max_length=20)
+    raw = models.CharField(max_length=500)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    group_start = models.PositiveIntegerField()
+    group_end = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["article", "ordinal"]
+
+    def __str__(self) -> str:
+        return self.raw
+
+
+class Claim(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="claims")
+    ordinal = models.PositiveIntegerField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    section = models.CharField(max_length=300, blank=True)
+    sentence = models.PositiveIntegerField(help_text="Index of the sentence in the article.")
+    citations = models.ManyToManyField(Citation, blank=True, related_name="claims")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["article", "start"]
+        indexes = [models.Index(fields=["article", "ordinal"])]
+
+    def __str__(self) -> str:
+        return f"#{self.ordinal} {self.text[:60]}"
+
+    @property
+    def text(self) -> str:
+        return self.article.text[self.start : self.end]
+
+    def target(self) -> dict[str, Any]:
+        return {"type": "claim", "claim": self.pk, "article": self.article_id}
+
+    def set_verdict(
+        self,
+        analyst: Any,
+        status: Status | str,
+        *,
+        rationale: str = "",
+        as_of: dt.date | None = None,
+        expected_version: int = 0,
+    ) -> Verdict:
+        """Set or change the analyst's verdict, made against ``expected_version`` (0: none)."""
+        status = Status(status)
+        if as_of is not None and status != Status.OUTDATED:
+            raise ValidationError("Only an outdated verdict takes a 'since' date.")
+        verdict = Verdict(
+            claim=self, analyst=analyst, status=status, rationale=rationale, as_of=as_of
+        )
+        verdict.clean_fields(exclude=["claim", "analyst", "version"])
+        return self._write_verdict(analyst, verdict.fields(), expected_version)
+
+    def clear_verdict(self, analyst: Any, *, expected_version: int) -> Verdict:
+        return self._write_verdict(analyst, None, expected_version)
+
+    def _write_verdict(
+        self, analyst: Any, wanted: dict[str, Any] | None, expected_version: int
+    ) -> Verdict:
+        project = self.article.project
+        _require_role(project, analyst, Role.ANALYST)
+        with audit.writing(project) as writer:
+            verdict = Verdict.objects.filter(claim=self, analyst=analyst).first()
+            current_version = verdict.version if verdict else 0
+            if current_version != expected_version:
+                raise Conflict(verdict)
+            before = verdict.fields() if verdict and verdict.status else None
+            if before == wanted:
+                writer.skip()
+                return verdict or Verdict(claim=self, analyst=analyst, version=0)
+            if verdict is None:
+                verdict = Verdict(claim=self, analyst=analyst, version=0)
+            fields = wanted or {"status": "", "rationale": "", "as_of": None}
+            verdict.status, verdict.rationale = fields["status"], fields["rationale"]
+            verdict.as_of = dt.date.fromisoformat(fields["as_of"]) if fields["as_of"] else None
+            verdict.version += 1
+            verdict.updated_at = timezone.now()
+            verdict.save()
+            action = (
+                "verdict.cleared"
+                if wanted is None
+                else "verdict.changed"
+                if before
+                else "verdict.set"
+            )
+            writer.append(
+                action=action,
+                actor=analyst,
+                target={**self.target(), "type": "verdict", "analyst": analyst.get_username()},
+                before=before,
+                after=wanted,
+                article_id=self.article_id,
+                claim_id=self.pk,
+            )
+        return verdict
+
+    def add_evidence(
+        self,
+        user: Any,
+        *,
+        url: str,
+        stance: Stance | str,
+        title: str = "",
+        quote: str = "",
+        note: str = "",
+    ) -> Evidence:
+        project = self.article.project
+        _require_role(project, user, Role.ANALYST)
+        evidence = Evidence(
+            claim=self,
+            added_by=user,
+            url=url.strip(),
+            stance=stance,
+            title=title,
+            quote=quote,
+            note=note,
+        )
+        evidence.full_clean(exclude=["claim", "added_by"])
+        with audit.writing(project) as writer:
+            evidence.save()
+            writer.append(
+                action="evidence.added",
+                actor=user,
+                target={**self.target(), "type": "evidence", "evidence": evidence.pk},
+                after=evidence.fields(),
+                article_id=self.article_id,
+                claim_id=self.pk,
+            )
+        return evidence
+
+
+class Verdict(models.Model):
+    """One analyst's current verdict on a claim; a cleared verdict keeps its row and version."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="verdicts")
+    analyst = models.ForeignKey(User, on_delete=models.PROTECT, related_name="verdicts")
+    status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    rationale = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
+    as_of = models.DateField(null=True, blank=True, help_text="For outdated: since when.")
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Claim.set_verdict() reads and versions a single row per analyst and claim.
+            models.UniqueConstraint(fields=["claim", "analyst"], name="verdict_once_per_analyst"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.analyst}: {self.status or 'cleared'}"
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "rationale": self.rationale,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+        }
+
+
+class Evidence(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence")
+    url = models.URLField(max_length=2000, validators=[URLValidator(schemes=["http", "https"])])
+    title = models.CharField(max_length=300, blank=True)
+    stance = models.CharField(max_length=12, choices=Stance.choices)
+    quote = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
+    note = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
+    added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["added_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "title": self.title,
+            "stance": str(self.stance),
+            "quote": self.quote,
+            "note": self.note,
+            "added_by": self.added_by.get_username(),
+        }
+
+    def remove(self, user: Any) -> None:
+        """Soft-remove: the row stays for history. Analysts remove their own; admins any."""
+        claim = self.claim
+        project = claim.article.project
+        if not (self.added_by_id == user.pk and project.has_role(user, Role.ANALYST)):
+            _require_role(project, user, Role.ADMIN)
+        with audit.writing(project) as writer:
+            current = Evidence.objects.get(pk=self.pk)
+            if current.removed_at is not None:
+                raise Conflict(current, "This evidence was already removed.")
+            self.removed_at, self.removed_by = timezone.now(), user
+            self.save(update_fields=["removed_at", "removed_by"])
+            writer.append(
+                action="evidence.removed",
+                actor=user,
+                target={**claim.target(), "type": "evidence", "evidence": self.pk},
+                before=self.fields(),
+                article_id=claim.article_id,
+                claim_id=claim.pk,
+            )
+
+
+class Adjudication(models.Model):
+    """A reviewer's final status for a claim; at most one per claim."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="adjudication")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    rationale = models.TextField(validators=[MaxLengthValidator(LONG_TEXT)])
+    as_of = models.DateField(null=True, blank=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.status}"
+
+
+# The audit chain --------------------------------------------------------------------
+
+
+class AuditChain(models.Model):
+    """The head of a project's hash chain; locked first by every change."""
+
+    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="chain")
+    head_seq = models.PositiveBigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, default=audit.GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"{self.project.slug} @ {self.head_seq}"
+
+    @property
+    def project_slug(self) -> str:
+        return self.project.slug
+
+
+class AuditEvent(models.Model):
+    """One link of the chain. ``body`` is the canonical JSON that ``hash`` covers.
+
+    ``action``, ``actor``, ``article_id``, ``claim_id`` and ``created_at`` repeat parts of
+    the body as columns, so that history pages can filter with indexes.
+    """
+
+    chain = models.ForeignKey(AuditChain, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    body = models.TextField()
+    action = models.CharField(max_length=40)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    # Plain integers, not foreign keys: the log outlives what it describes.
+    article_id = models.BigIntegerField(null=True)
+    claim_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["chain", "seq"]
+        constraints = [
+            # audit.writing() relies on this to fail loudly instead of forking the chain.
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_seq_once"),
+        ]
+        indexes = [
+            models.Index(fields=["claim_id", "seq"]),
+            models.Index(fields=["article_id", "seq"]),
+            models.Index(fields=["chain", "action"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionDenied("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionDenied("Audit events are append-only.")

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from claims.access import project_for
+from claims.http import AuthedRequest
+from claims.models import Project
+
+
+@require_GET
+@login_required
+def project_list(request: AuthedRequest) -> HttpResponse:
+    projects = Project.objects.for_user(request.user).annotate(
+        article_count=Count("articles", distinct=True)
+    )
+    return render(request, "claims/project_list.html", {"projects": projects})
+
+
+@require_GET
+@login_required
+def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = project_for(request, slug)
+    articles = project.articles.annotate(
+        claim_count=Count("claims", distinct=True),
+        citation_count=Count("citations", distinct=True),
+    ).order_by("-published_on", "title")
+    members = project.memberships.select_related("user").order_by("user__username")
+    return render(
+        request,
+        "claims/project_detail.html",
+        {"project": project, "articles": articles, "members": members},
+    )

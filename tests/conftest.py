@@ -1,0 +1,61 @@
+"""People come from one place: alice the admin, bob and carol analysts, rita the reviewer,
+victor the viewer, and mallory, who belongs to no project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from claims.models import Project, Role
+from tests.factories import add_member, make_article, make_project, make_user
+
+
+@pytest.fixture
+def alice(db: Any) -> Any:
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db: Any) -> Any:
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(db: Any) -> Any:
+    return make_user("carol")
+
+
+@pytest.fixture
+def rita(db: Any) -> Any:
+    return make_user("rita")
+
+
+@pytest.fixture
+def victor(db: Any) -> Any:
+    return make_user("victor")
+
+
+@pytest.fixture
+def mallory(db: Any) -> Any:
+    return make_user("mallory")
+
+
+@pytest.fixture
+def project(alice: Any, bob: Any, carol: Any, rita: Any, victor: Any) -> Project:
+    project = make_project("demo", admin=alice, name="Demo project")
+    add_member(project, bob, Role.ANALYST)
+    add_member(project, carol, Role.ANALYST)
+    add_member(project, rita, Role.REVIEWER)
+    add_member(project, victor, Role.VIEWER)
+    return project
+
+
+@pytest.fixture
+def article(project: Project, alice: Any) -> Any:
+    return make_article(project, actor=alice)
+
+
+@pytest.fixture
+def claim(article: Any) -> Any:
+    return article.claims.order_by("ordinal").first()

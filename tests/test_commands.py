@@ -1,0 +1,85 @@
+"""create_project, add_member and demo: a newcomer's way in without the admin site."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from claims.audit import verify_chain
+from claims.models import Article, AuditEvent, Membership, Project
+
+
+def run(name: str, *args: str, **options: Any) -> str:
+    out = io.StringIO()
+    call_command(name, *args, stdout=out, **options)
+    return out.getvalue()
+
+
+def test_create_project_with_a_new_admin(db: Any) -> None:
+    out = run("create_project", "team", "--name", "Team desk", "--admin", "dana")
+    project = Project.objects.get(slug="team")
+    assert project.name == "Team desk"
+    assert Membership.objects.get(project=project).role == "admin"
+    password = out.split("password: ")[1].strip()
+    assert authenticate(username="dana", password=password) is not None
+    event = json.loads(AuditEvent.objects.get(chain__project=project).body)
+    assert (event["action"], event["after"]["admin"]) == ("project.created", "dana")
+
+
+def test_create_project_twice_is_refused(db: Any) -> None:
+    run("create_project", "team", "--name", "Team", "--admin", "dana")
+    with pytest.raises(CommandError, match="already exists"):
+        run("create_project", "team", "--name", "Again", "--admin", "dana")
+    assert Project.objects.get().name == "Team"
+
+
+@pytest.mark.parametrize("slug", ["Bad Slug", "a/b", ""])
+def test_create_project_refuses_a_bad_slug(db: Any, slug: str) -> None:
+    with pytest.raises(CommandError):
+        run("create_project", slug, "--name", "X", "--admin", "dana")
+    assert not Project.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_add_member_creates_the_user_and_records_the_event(project: Any) -> None:
+    out = run("add_member", "demo", "erin", "--role", "reviewer")
+    assert "erin is now reviewer in demo" in out
+    assert Membership.objects.get(project=project, user__username="erin").role == "reviewer"
+    assert AuditEvent.objects.filter(chain__project=project, action="member.added").count() == 6
+
+
+def test_add_member_to_unknown_project(db: Any) -> None:
+    with pytest.raises(CommandError, match="no project"):
+        run("add_member", "nope", "erin")
+    assert not get_user_model().objects.filter(username="erin").exists()
+
+
+def test_demo_sets_up_everything_once(db: Any, settings: Any, tmp_path: Any) -> None:
+    settings.VAR_DIR = tmp_path
+    out = run("demo", "--no-serve")
+    assert "Imported: Russia and China" in out
+    assert "alice" in out and "alice-demo" in out
+    project = Project.objects.get(slug="russia-china")
+    article = Article.objects.get(project=project)
+    assert 97 <= article.claims.count() <= 103
+    assert article.citations.count() == 30
+    roles = dict(project.memberships.values_list("user__username", "role"))
+    assert roles == {
+        "alice": "admin",
+        "bob": "analyst",
+        "carol": "analyst",
+        "rita": "reviewer",
+        "victor": "viewer",
+    }
+    events = AuditEvent.objects.count()
+    again = run("demo", "--no-serve")
+    assert "Already imported" in again
+    assert AuditEvent.objects.count() == events
+    assert authenticate(username="bob", password="bob-demo") is not None
+    assert verify_chain(project.chain)[1] is None
