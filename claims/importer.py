@@ -85,14 +85,18 @@ class Prepared:
     segmentation: segmenter.Segmentation
 
 
-def prepare(data: bytes, *, filename: str, published_on: dt.date) -> Prepared:
+def prepare(
+    data: bytes, *, filename: str, published_on: dt.date, html: bool | None = None
+) -> Prepared:
+    """Decode and segment ``data``; ``html`` overrides the guess from name and content."""
     suffix = PurePath(filename).suffix.lower()
     if suffix and suffix not in TEXT_SUFFIXES:
         raise ImportRejected(f"Files of type {suffix} cannot be imported; use .txt, .md or .html.")
     if len(data) > max_bytes():
         raise ImportRejected(f"The file is larger than the import limit of {_size(max_bytes())}.")
     text = decode(data)
-    if looks_like_html(filename, text):
+    is_html = looks_like_html(filename, text) if html is None else html
+    if is_html:
         text = segmenter.html_to_text(text)
     text = segmenter.normalise_newlines(text)
     try:
@@ -110,6 +114,7 @@ def import_article(
     filename: str,
     published_on: dt.date,
     actor: Any = None,
+    html: bool | None = None,
     **metadata: Any,
 ) -> tuple[Article, bool]:
     """Import ``data`` into ``project``. Returns the article and whether it is new.
@@ -118,7 +123,7 @@ def import_article(
     ``metadata`` (title, author, publication, publisher, volume, issue, source_url)
     overrides what the text itself says.
     """
-    prepared = prepare(data, filename=filename, published_on=published_on)
+    prepared = prepare(data, filename=filename, published_on=published_on, html=html)
     article = _article(project, prepared, published_on, actor, metadata)
     with audit.writing(project) as writer:
         existing = Article.objects.filter(project=project, sha256=prepared.sha256).first()

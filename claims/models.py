@@ -7,6 +7,7 @@ Every state change is a method here (or ``importer.import_article``) that runs i
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings
@@ -134,6 +135,13 @@ class Project(models.Model):
                 membership = Membership.objects.create(project=self, user=user, role=role)
                 action = "member.added"
             elif membership.role != role:
+                if (
+                    membership.role == Role.ADMIN
+                    and not self.memberships.filter(role=Role.ADMIN)
+                    .exclude(pk=membership.pk)
+                    .exists()
+                ):
+                    raise ValidationError("A project must keep at least one admin.")
                 membership.role = role
                 membership.save(update_fields=["role"])
                 action = "member.role_changed"
@@ -148,6 +156,25 @@ class Project(models.Model):
                 after={"user": user.get_username(), "role": str(role)},
             )
         return membership
+
+    def remove_member(self, user: Any, *, actor: Any) -> None:
+        """Remove a member. Their verdicts and evidence stay, as the record of what they said."""
+        with audit.writing(self) as writer:
+            membership = self.memberships.filter(user=user).first()
+            if membership is None:
+                raise Conflict(None, f"{user.get_username()} is not a member any more.")
+            if (
+                membership.role == Role.ADMIN
+                and not self.memberships.filter(role=Role.ADMIN).exclude(pk=membership.pk).exists()
+            ):
+                raise ValidationError("A project must keep at least one admin.")
+            membership.delete()
+            writer.append(
+                action="member.removed",
+                actor=actor,
+                target={"type": "membership", "user": user.get_username()},
+                before={"user": user.get_username(), "role": membership.role},
+            )
 
 
 class Membership(models.Model):
@@ -352,6 +379,178 @@ class Claim(models.Model):
             )
         return verdict
 
+    # Claim editing (reviewers): each is one event, and says where verdicts and evidence went.
+
+    def span(self) -> dict[str, Any]:
+        return {"claim": self.pk, "start": self.start, "end": self.end, "text": self.text}
+
+    def _begin_edit(self, user: Any, expected_version: int) -> Claim:
+        """Under the chain lock: the current row, or Conflict when it moved on."""
+        current = Claim.objects.select_related("article").filter(pk=self.pk).first()
+        if current is None:
+            raise Conflict(None, "This claim no longer exists; it was merged into another.")
+        if current.version != expected_version:
+            raise Conflict(current)
+        if Adjudication.objects.filter(claim=current).exists():
+            raise ValidationError("This claim is adjudicated; withdraw the adjudication first.")
+        return current
+
+    def correct_span(self, user: Any, *, start: int, end: int, expected_version: int) -> Claim:
+        """Move the claim's boundaries inside its paragraph, without overlapping a neighbour."""
+        project = self.article.project
+        _require_role(project, user, Role.REVIEWER)
+        with audit.writing(project) as writer:
+            claim = self._begin_edit(user, expected_version)
+            text = claim.article.text
+            block = claim.block
+            if (
+                not (block.start <= start < end <= block.end)
+                or text[start:end].strip() != text[start:end]
+            ):
+                raise ValidationError("The new span must be non-empty text inside its paragraph.")
+            neighbours = claim.article.claims.exclude(pk=claim.pk)
+            if neighbours.filter(start__lt=end, end__gt=start).exists():
+                raise ValidationError("The new span would overlap another claim.")
+            if (start, end) == (claim.start, claim.end):
+                writer.skip()
+                return claim
+            before = claim.span()
+            claim.start, claim.end, claim.version = start, end, claim.version + 1
+            claim.save(update_fields=["start", "end", "version"])
+            writer.append(
+                action="claim.span_corrected",
+                actor=user,
+                target=claim.target(),
+                before=before,
+                after=claim.span(),
+                article_id=claim.article_id,
+                claim_id=claim.pk,
+            )
+        return claim
+
+    def split(self, user: Any, *, at: int, expected_version: int) -> tuple[Claim, Claim]:
+        """Split at offset ``at``. Both parts keep the verdicts, evidence and citations."""
+        project = self.article.project
+        _require_role(project, user, Role.REVIEWER)
+        with audit.writing(project) as writer:
+            claim = self._begin_edit(user, expected_version)
+            left_end, right_start = split_bounds(claim.article.text, claim.start, at, claim.end)
+            before = claim.span()
+            claim.article.claims.filter(ordinal__gt=claim.ordinal).update(
+                ordinal=models.F("ordinal") + 1
+            )
+            right = Claim.objects.create(
+                article=claim.article,
+                block=claim.block,
+                ordinal=claim.ordinal + 1,
+                start=right_start,
+                end=claim.end,
+                section=claim.section,
+                sentence=claim.sentence,
+            )
+            right.citations.set(claim.citations.all())
+            claim.end, claim.version = left_end, claim.version + 1
+            claim.save(update_fields=["end", "version"])
+            copied = [
+                Verdict.objects.create(
+                    claim=right,
+                    analyst=v.analyst,
+                    status=v.status,
+                    rationale=v.rationale,
+                    as_of=v.as_of,
+                    version=1,
+                )
+                for v in claim.verdicts.exclude(status="").select_related("analyst")
+            ]
+            evidence = list(claim.evidence.filter(removed_at__isnull=True))
+            for item in evidence:
+                item.pk, item.claim = None, right
+            Evidence.objects.bulk_create(evidence)
+            writer.append(
+                action="claim.split",
+                actor=user,
+                target=claim.target(),
+                before=before,
+                after={
+                    "left": claim.span(),
+                    "right": right.span(),
+                    "verdicts_copied": sorted(v.analyst.get_username() for v in copied),
+                    "evidence_copied": len(evidence),
+                },
+                article_id=claim.article_id,
+                claim_id=claim.pk,
+            )
+        return claim, right
+
+    def next_in_sentence(self) -> Claim | None:
+        return (
+            Claim.objects.filter(article_id=self.article_id, sentence=self.sentence)
+            .filter(start__gte=self.end)
+            .order_by("start")
+            .first()
+        )
+
+    def merge_next(self, user: Any, *, expected_version: int) -> Claim:
+        """Merge the next claim of the same sentence into this one.
+
+        Per analyst: agreeing verdicts are kept; a verdict on one part only is kept;
+        disagreeing verdicts are cleared, so the analyst tags the merged claim afresh.
+        Evidence moves to the merged claim. The event lists what happened to each.
+        """
+        project = self.article.project
+        _require_role(project, user, Role.REVIEWER)
+        with audit.writing(project) as writer:
+            claim = self._begin_edit(user, expected_version)
+            other = claim.next_in_sentence()
+            if other is None:
+                raise ValidationError("There is no next claim in this sentence to merge with.")
+            if Adjudication.objects.filter(claim=other).exists():
+                raise ValidationError("The next claim is adjudicated; withdraw that first.")
+            before = {"left": claim.span(), "right": other.span()}
+            outcome = claim._absorb_verdicts(other)
+            moved = other.evidence.update(claim=claim)
+            claim.citations.add(*other.citations.all())
+            other.delete()
+            claim.article.claims.filter(ordinal__gt=other.ordinal).update(
+                ordinal=models.F("ordinal") - 1
+            )
+            claim.end, claim.version = other.end, claim.version + 1
+            claim.save(update_fields=["end", "version"])
+            writer.append(
+                action="claim.merged",
+                actor=user,
+                target=claim.target(),
+                before=before,
+                after={"merged": claim.span(), "verdicts": outcome, "evidence_moved": moved},
+                article_id=claim.article_id,
+                claim_id=claim.pk,
+            )
+        return claim
+
+    def _absorb_verdicts(self, other: Claim) -> dict[str, str]:
+        mine = {v.analyst_id: v for v in self.verdicts.select_related("analyst")}
+        outcome = {}
+        for theirs in other.verdicts.exclude(status="").select_related("analyst"):
+            name = theirs.analyst.get_username()
+            kept = mine.get(theirs.analyst_id)
+            if kept is None or not kept.status:
+                if kept is not None:
+                    kept.delete()
+                theirs.claim = self
+                theirs.version += 1
+                theirs.save(update_fields=["claim", "version"])
+                outcome[name] = f"kept {theirs.status} from the second part"
+            elif kept.status == theirs.status:
+                outcome[name] = f"kept {kept.status}: both parts agreed"
+            else:
+                outcome[name] = f"cleared: {kept.status} and {theirs.status} disagreed"
+                kept.status, kept.as_of, kept.version = "", None, kept.version + 1
+                kept.save(update_fields=["status", "as_of", "version"])
+        for kept in mine.values():
+            if kept.status and kept.analyst.get_username() not in outcome:
+                outcome[kept.analyst.get_username()] = f"kept {kept.status} from the first part"
+        return outcome
+
     def add_evidence(
         self,
         user: Any,
@@ -385,6 +584,24 @@ class Claim(models.Model):
                 claim_id=self.pk,
             )
         return evidence
+
+
+SEPARATOR = re.compile(r"[\s,;:]*(?:(?:and|but|whereas|so|yet)\s+)?", re.IGNORECASE)
+
+
+def split_bounds(text: str, start: int, at: int, end: int) -> tuple[int, int]:
+    """The end of the left part and the start of the right when splitting at ``at``.
+
+    Whitespace and a separating comma, semicolon or conjunction stay out of both parts,
+    as the importer does.
+    """
+    left_end = at
+    while left_end > start and (text[left_end - 1].isspace() or text[left_end - 1] in ",;:"):
+        left_end -= 1
+    right_start = at + SEPARATOR.match(text, at, end).end()
+    if not (start < left_end and right_start < end):
+        raise ValidationError("Choose a split point with words on both sides.")
+    return left_end, right_start
 
 
 class Verdict(models.Model):

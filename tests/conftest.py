@@ -11,6 +11,12 @@ from claims.models import Project, Role
 from tests.factories import add_member, make_article, make_project, make_user
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # The default PBKDF2 cost is for production; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def alice(db: Any) -> Any:
     return make_user("alice")

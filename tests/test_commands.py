@@ -51,7 +51,11 @@ def test_add_member_creates_the_user_and_records_the_event(project: Any) -> None
     out = run("add_member", "demo", "erin", "--role", "reviewer")
     assert "erin is now reviewer in demo" in out
     assert Membership.objects.get(project=project, user__username="erin").role == "reviewer"
-    assert AuditEvent.objects.filter(chain__project=project, action="member.added").count() == 6
+    latest = json.loads(AuditEvent.objects.filter(chain__project=project).latest("seq").body)
+    assert (latest["action"], latest["after"]) == (
+        "member.added",
+        {"user": "erin", "role": "reviewer"},
+    )
 
 
 def test_add_member_to_unknown_project(db: Any) -> None:
