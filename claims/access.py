@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from claims.http import AuthedRequest
-from claims.models import ROLE_RANK, Article, Membership, Project, Role
+from claims.models import ROLE_RANK, Article, Claim, Evidence, Membership, Project, Role
 
 
 def project_for(request: AuthedRequest, slug: str, role: Role = Role.VIEWER) -> Project:
@@ -38,3 +38,31 @@ def article_for(
         raise Http404("No such article.")
     article.project = project
     return article
+
+
+def claim_for(request: AuthedRequest, slug: str, claim_id: int, role: Role = Role.VIEWER) -> Claim:
+    project = project_for(request, slug, role)
+    claim = (
+        Claim.objects.select_related("article", "block", "adjudication")
+        .filter(article__project=project, pk=claim_id)
+        .first()
+    )
+    if claim is None:
+        raise Http404("No such claim.")
+    claim.article.project = project
+    return claim
+
+
+def evidence_for(
+    request: AuthedRequest, slug: str, evidence_id: int, role: Role = Role.VIEWER
+) -> Evidence:
+    project = project_for(request, slug, role)
+    evidence = (
+        Evidence.objects.select_related("claim__article", "added_by")
+        .filter(claim__article__project=project, pk=evidence_id)
+        .first()
+    )
+    if evidence is None:
+        raise Http404("No such evidence.")
+    evidence.claim.article.project = project
+    return evidence

@@ -221,25 +221,6 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def reading_blocks(self) -> list[dict[str, Any]]:
-        """The article as paragraphs, each a list of plain and claim pieces, for reading."""
-        claims_by_block: dict[int, list[Claim]] = {}
-        for claim in self.claims.prefetch_related("citations").order_by("start"):
-            claims_by_block.setdefault(claim.block_id, []).append(claim)
-        blocks = []
-        for block in self.blocks.order_by("ordinal"):
-            pieces: list[dict[str, Any]] = []
-            cursor = block.start
-            for claim in claims_by_block.get(block.pk, []):
-                if claim.start > cursor:
-                    pieces.append({"text": self.text[cursor : claim.start]})
-                pieces.append({"text": self.text[claim.start : claim.end], "claim": claim})
-                cursor = claim.end
-            if cursor < block.end:
-                pieces.append({"text": self.text[cursor : block.end]})
-            blocks.append({"block": block, "pieces": pieces})
-        return blocks
-
 
 class BlockKind(models.TextChoices):
     ARTIFACT = "artifact", "Capture artifact"

@@ -166,3 +166,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"claims": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")}},
 }
+# The import preview carries the decoded text back in a form field; let a form hold an
+# article at the import limit (UTF-8 text can grow when re-encoded as form data).
+DATA_UPLOAD_MAX_MEMORY_SIZE = CLAIMS_MAX_IMPORT_BYTES * 3 + 64 * 1024

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from claims.views import articles, projects
+from claims.views import articles, claims, imports, members, projects
 
 urlpatterns = [
     path("", projects.project_list, name="project-list"),
@@ -12,5 +12,23 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("p/<slug:slug>/", projects.project_detail, name="project-detail"),
     path("p/<slug:slug>/a/<int:article_id>/", articles.article_detail, name="article-detail"),
+    path(
+        "p/<slug:slug>/a/<int:article_id>/progress/",
+        articles.article_progress,
+        name="article-progress",
+    ),
+    path("p/<slug:slug>/c/<int:claim_id>/", claims.claim_panel, name="claim-panel"),
+    path("p/<slug:slug>/c/<int:claim_id>/verdict/", claims.claim_verdict, name="claim-verdict"),
+    path("p/<slug:slug>/c/<int:claim_id>/evidence/", claims.evidence_add, name="evidence-add"),
+    path("p/<slug:slug>/c/<int:claim_id>/span/", claims.claim_span, name="claim-span"),
+    path("p/<slug:slug>/c/<int:claim_id>/split/", claims.claim_split, name="claim-split"),
+    path("p/<slug:slug>/c/<int:claim_id>/merge/", claims.claim_merge, name="claim-merge"),
+    path(
+        "p/<slug:slug>/e/<int:evidence_id>/remove/",
+        claims.evidence_remove,
+        name="evidence-remove",
+    ),
+    path("p/<slug:slug>/import/", imports.article_import, name="article-import"),
+    path("p/<slug:slug>/members/", members.project_members, name="project-members"),
     path("admin/", admin.site.urls),
 ]

@@ -1,27 +1,90 @@
+"""The article screen: the text with its claims, filters, progress and the claim panel."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from claims import reading
 from claims.access import article_for
+from claims.forms import EvidenceForm
 from claims.http import AuthedRequest
+from claims.models import Article, Claim
+
+PAGE = "claims/article_detail.html"
+
+
+def render_screen(
+    request: AuthedRequest,
+    article: Article,
+    *,
+    selected: Claim | None = None,
+    status: int = 200,
+    **panel_extra: Any,
+) -> HttpResponse:
+    """The whole screen; ``selected`` (or ``?claim=``) opens that claim's panel."""
+    filters = reading.Filters.from_query(request.GET)
+    views = reading.reading_claims(article, request.user)
+    matching = reading.apply_filters(views, filters)
+    wanted = selected.pk if selected else _int(request.GET.get("claim"))
+    current = next((v for v in views if v.claim.pk == wanted), None)
+    for view in views:
+        view.href = "?" + filters.query(claim=view.claim.pk)
+        view.selected = view is current
+    context = {
+        "project": article.project,
+        "article": article,
+        "blocks": reading.reading_blocks(article, views),
+        "filters": filters,
+        "show_choices": reading.SHOW_CHOICES,
+        "sections": reading.sections(views),
+        "matching": matching,
+        "total": len(views),
+        "progress": reading.progress(article, request.user),
+    }
+    if current is not None:
+        verdicts = [current.mine, *current.others] if current.team_visible else None
+        context |= panel_context(current.claim, request, verdicts=_present(verdicts), **panel_extra)
+    return render(request, PAGE, context, status=status)
+
+
+def panel_context(claim: Claim, request: AuthedRequest, **extra: Any) -> dict[str, Any]:
+    """What the claim panel needs; forms passed in ``extra`` (with errors) win."""
+    verdicts = extra.pop("verdicts", None)
+    context = reading.panel(claim, request.user, verdicts=verdicts)
+    context["evidence_form"] = EvidenceForm()
+    return context | extra
+
+
+def _present(verdicts: list[Any] | None) -> list[Any] | None:
+    return [v for v in verdicts if v is not None] if verdicts is not None else None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 @require_GET
 @login_required
 def article_detail(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
     article = article_for(request, slug, article_id)
-    blocks = article.reading_blocks()
-    claim_count = sum(1 for b in blocks for p in b["pieces"] if "claim" in p)
-    return render(
-        request,
-        "claims/article_detail.html",
-        {
-            "project": article.project,
-            "article": article,
-            "blocks": blocks,
-            "claim_count": claim_count,
-        },
-    )
+    return render_screen(request, article)
+
+
+@require_GET
+@login_required
+def article_progress(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
+    article = article_for(request, slug, article_id)
+    context = {
+        "project": article.project,
+        "article": article,
+        "progress": reading.progress(article, request.user),
+    }
+    return render(request, f"{PAGE}#progress", context)

@@ -1,0 +1,265 @@
+"""Forms for the pages that change things: importing an article, managing members.
+
+Forms turn what a person typed into arguments for the one write path (the importer,
+``Project.set_member``) and turn its refusals into errors a person can read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.template.defaultfilters import filesizeformat
+
+from claims import importer
+from claims.models import LONG_TEXT, Article, Conflict, Evidence, Project, Role, Status
+
+
+class WebURLField(forms.URLField):
+    """http and https only: a ``javascript:`` or ``file:`` link must never be stored."""
+
+    default_error_messages = {
+        "invalid": "Enter a web address that starts with http:// or https://."
+    }
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
+class ArticleMetadataForm(forms.Form):
+    """What a person may say about an article; anything left blank is read from the text."""
+
+    published_on = forms.DateField(
+        label="Publication date",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": "Give the date the article was published.",
+            "invalid": "Enter the publication date as YYYY-MM-DD.",
+        },
+    )
+    title = forms.CharField(required=False, max_length=500)
+    author = forms.CharField(required=False, max_length=300)
+    publication = forms.CharField(required=False, max_length=300)
+    source_url = WebURLField(
+        label="Source URL", required=False, max_length=2000, assume_scheme="https"
+    )
+
+    def metadata(self) -> dict[str, Any]:
+        keys = ("title", "author", "publication", "source_url")
+        return {key: self.cleaned_data[key] for key in keys}
+
+
+class ImportForm(ArticleMetadataForm):
+    """Step one: an upload or pasted text, decoded and segmented into ``self.prepared``."""
+
+    file = forms.FileField(
+        required=False,
+        help_text="A .txt, .md or .html file.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.md,.markdown,.html,.htm"}),
+    )
+    # strip=False: the stored text, and so its sha256, is exactly what was given.
+    text = forms.CharField(
+        label="Or paste the text", required=False, strip=False, widget=forms.Textarea
+    )
+
+    field_order = ["file", "text", "published_on", "title", "author", "publication"]
+    prepared: importer.Prepared | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload, text = cleaned.get("file"), cleaned.get("text") or ""
+        if upload and text.strip():
+            raise forms.ValidationError("Upload a file or paste the text, not both.")
+        if not upload and not text.strip():
+            if "file" not in self.errors and "text" not in self.errors:
+                raise forms.ValidationError("Upload a file or paste the text of the article.")
+            return cleaned
+        if "published_on" in cleaned:
+            field = "file" if upload else "text"
+            try:
+                self.prepared = self._prepare(upload, text, cleaned["published_on"])
+            except importer.ImportRejected as exc:
+                message = str(exc)
+                if field == "text":
+                    message = message.replace("The file", "The pasted text", 1)
+                self.add_error(field, message)
+        return cleaned
+
+    @staticmethod
+    def _prepare(upload: Any, text: str, published_on: dt.date) -> importer.Prepared:
+        if upload is None:
+            data, filename = text.encode("utf-8"), ""
+        else:
+            # Refuse from the declared size before reading; read_limited guards the rest.
+            limit = importer.max_bytes()
+            if upload.size > limit:
+                raise importer.ImportRejected(
+                    f"The file is {filesizeformat(upload.size)}, larger than the import "
+                    f"limit of {filesizeformat(limit)}."
+                )
+            data, filename = importer.read_limited(upload, limit), upload.name
+        return importer.prepare(data, filename=filename, published_on=published_on)
+
+    def confirm_form(self) -> ConfirmImportForm:
+        """The hidden form that carries the prepared text to step two."""
+        assert self.prepared is not None
+        return ConfirmImportForm(
+            auto_id=False,  # its hidden inputs sit on the page beside the form they copy
+            initial={
+                **self.cleaned_data,
+                "text": self.prepared.text,
+                "filename": self.prepared.filename,
+            },
+        )
+
+
+class ConfirmImportForm(ArticleMetadataForm):
+    """Step two: the decoded text from the preview, with the metadata, in hidden fields."""
+
+    text = forms.CharField(strip=False, widget=forms.HiddenInput)
+    filename = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget = forms.HiddenInput()
+
+    def import_into(self, project: Project, actor: Any) -> tuple[Article, bool]:
+        """Import the text; the browser sends CRLF, which the importer normalises back."""
+        return importer.import_article(
+            project,
+            self.cleaned_data["text"].encode("utf-8"),
+            filename=self.cleaned_data["filename"],
+            html=False,
+            published_on=self.cleaned_data["published_on"],
+            actor=actor,
+            **self.metadata(),
+        )
+
+
+class MemberForm(forms.Form):
+    """One change to a project's members: add someone, change a role, or remove someone.
+
+    ``clean`` turns what a person typed into a user and a role and refuses what cannot
+    apply; ``apply`` hands the change to the model, whose refusals (the last admin)
+    become errors on the form. Nothing is written unless the change is made.
+    """
+
+    ACTIONS = {"add": "Add", "role": "Change role", "remove": "Remove"}
+
+    action = forms.ChoiceField(choices=ACTIONS.items(), widget=forms.HiddenInput)
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(
+        choices=Role.choices,
+        required=False,
+        initial=Role.ANALYST,
+        error_messages={"invalid_choice": "'%(value)s' is not a role; choose one from the list."},
+    )
+
+    def __init__(self, project: Project, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.current: Role | None = None
+
+    def clean_username(self) -> Any:
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise forms.ValidationError(f"There is no user named '{username}'.")
+        return user
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        action, user = cleaned.get("action"), cleaned.get("username")
+        if action is None or user is None or "role" in self.errors:
+            return cleaned
+        if action != "remove" and not cleaned.get("role"):
+            self.add_error("role", "Choose a role.")
+        self.current = self.project.role_of(user)
+        name = user.get_username()
+        if action == "add" and self.current is not None:
+            raise forms.ValidationError(
+                f"{name} is already a member ({self.current.label.lower()}); "
+                "change their role in the table instead."
+            )
+        if action != "add" and self.current is None:
+            raise forms.ValidationError(f"{name} is not a member any more.")
+        return cleaned
+
+    def apply(self, actor: Any) -> str | None:
+        """Make the change and say what happened; on refusal add the reason and return None."""
+        user, action = self.cleaned_data["username"], self.cleaned_data["action"]
+        role, name = self.cleaned_data["role"], user.get_username()
+        try:
+            if action == "remove":
+                self.project.remove_member(user, actor=actor)
+                return f"Removed {name} from {self.project.name}."
+            if role == self.current:
+                return f"{name} is already {Role(role).label.lower()}; nothing changed."
+            self.project.set_member(user, role, actor=actor)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+            return None
+        except Conflict as exc:
+            self.add_error(None, str(exc))
+            return None
+        label = Role(role).label.lower()
+        return f"Added {name} as {label}." if action == "add" else f"{name} is now {label}."
+
+
+# The claim panel: verdicts, evidence, and reviewers' claim edits.
+
+VERDICT_CHOICES = [*Status.choices, ("clear", "Clear")]
+
+
+class VerdictForm(forms.Form):
+    status = forms.ChoiceField(choices=VERDICT_CHOICES)
+    rationale = forms.CharField(required=False, max_length=LONG_TEXT, widget=forms.Textarea)
+    as_of = forms.DateField(required=False, label="Since", widget=forms.DateInput({"type": "date"}))
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # The "since" date belongs to an outdated verdict only; with another status it is
+        # simply not part of the verdict.
+        if data.get("status") != Status.OUTDATED:
+            data["as_of"] = None
+        return data
+
+
+class EvidenceForm(forms.ModelForm):
+    class Meta:
+        model = Evidence
+        fields = ["url", "title", "stance", "quote", "note"]
+        labels = {"url": "URL"}
+        field_classes = {"url": WebURLField}
+        widgets = {
+            "url": forms.URLInput({"placeholder": "https://…"}),
+            "quote": forms.Textarea({"rows": 2}),
+            "note": forms.Textarea({"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="evidence", **kwargs)
+        self.fields["url"].error_messages["invalid"] = (
+            "Enter a web address starting with http:// or https://."
+        )
+        for name in ("quote", "note"):
+            self.fields[name].max_length = LONG_TEXT
+            self.fields[name].widget.attrs["maxlength"] = LONG_TEXT
+
+
+class SpanForm(forms.Form):
+    text = forms.CharField(max_length=LONG_TEXT, widget=forms.Textarea({"rows": 3}), strip=False)
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class SplitForm(forms.Form):
+    at = forms.IntegerField(min_value=0, label="Split before")
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class MergeForm(forms.Form):
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)

@@ -1,0 +1,237 @@
+"""What one member sees of an article: claims with their verdict state, filters, progress.
+
+Blind review is decided here, once, for every page and fragment that shows verdicts:
+``ClaimView.team_visible`` is false for an analyst who has not yet given a verdict in a
+blind project, and nothing about other verdicts leaves this module for that claim.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count
+from django.http import QueryDict
+
+from claims import consensus, history
+from claims.models import ROLE_RANK, Article, Claim, Project, Role, Status, Verdict
+
+SHOW_CHOICES = [
+    ("all", "All claims"),
+    ("untagged", "Not yet tagged by me"),
+    ("contested", "Contested"),
+    ("supported", "Supported by me"),
+    ("disputed", "Disputed by me"),
+    ("outdated", "Outdated by me"),
+]
+SHOW_VALUES = {value for value, _label in SHOW_CHOICES}
+WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Filters:
+    show: str = "all"
+    section: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> Filters:
+        show = query.get("show", "all")
+        return cls(
+            show=show if show in SHOW_VALUES else "all",
+            section=query.get("section", "")[:300],
+            q=query.get("q", "").strip()[:200],
+        )
+
+    @property
+    def active(self) -> bool:
+        return self != Filters()
+
+    def query(self, **extra: Any) -> str:
+        """The filters (and ``extra``) as a query string, leaving out defaults."""
+        params = {"show": self.show if self.show != "all" else "", "section": self.section}
+        params |= {"q": self.q, **extra}
+        return urlencode({k: v for k, v in params.items() if v not in ("", None)})
+
+
+@dataclass
+class ClaimView:
+    claim: Claim
+    mine: Verdict | None  # the viewer's row, cleared or not; carries the version
+    team_visible: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    state: str = consensus.UNREVIEWED
+    others: list[Verdict] = field(default_factory=list)
+    matches: bool = True
+
+    @property
+    def my_status(self) -> str:
+        return self.mine.status if self.mine else ""
+
+    @property
+    def my_version(self) -> int:
+        return self.mine.version if self.mine else 0
+
+    @property
+    def state_label(self) -> str:
+        return consensus.STATE_LABELS[self.state] if self.team_visible else "Hidden until you tag"
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def sees_everything(project: Project, role: Role) -> bool:
+    return not project.blind or ROLE_RANK[role] >= ROLE_RANK[Role.REVIEWER]
+
+
+def claim_view(claim: Claim, verdicts: list[Verdict], user: Any, project: Project) -> ClaimView:
+    """The member's view of one claim, from all of its verdict rows (cleared ones too)."""
+    mine = next((v for v in verdicts if v.analyst_id == user.pk), None)
+    current = [v for v in verdicts if v.status]
+    visible = sees_everything(project, project.my_role) or bool(mine and mine.status)
+    view = ClaimView(claim=claim, mine=mine, team_visible=visible)
+    if visible:
+        view.counts = dict(Counter(v.status for v in current))
+        view.others = [v for v in current if v.analyst_id != user.pk]
+        adjudicated = hasattr(claim, "adjudication")
+        view.state = consensus.consensus_state(
+            (v.status for v in current), min_verdicts=project.min_verdicts, adjudicated=adjudicated
+        )
+    return view
+
+
+def reading_claims(article: Article, user: Any) -> list[ClaimView]:
+    """Every claim of the article as the member sees it, in text order: three queries."""
+    claims = (
+        article.claims.select_related("adjudication")
+        .prefetch_related("citations")
+        .order_by("start")
+    )
+    claims = list(claims)
+    by_claim: dict[int, list[Verdict]] = {}
+    verdicts = Verdict.objects.filter(claim__article=article).select_related("analyst")
+    for verdict in verdicts:
+        by_claim.setdefault(verdict.claim_id, []).append(verdict)
+    project = article.project
+    views = []
+    for claim in claims:
+        claim.article = article
+        views.append(claim_view(claim, by_claim.get(claim.pk, []), user, project))
+    return views
+
+
+def apply_filters(views: list[ClaimView], filters: Filters) -> int:
+    """Mark which claims match; returns how many do."""
+    needle = filters.q.casefold()
+    count = 0
+    for view in views:
+        show = filters.show
+        ok = (
+            show == "all"
+            or (show == "untagged" and not view.my_status)
+            or (show == "contested" and view.team_visible and view.state == consensus.CONTESTED)
+            or (show in Status.values and view.my_status == show)
+        )
+        ok = ok and (not filters.section or view.claim.section == filters.section)
+        ok = ok and (not needle or needle in view.claim.text.casefold())
+        view.matches = ok
+        count += ok
+    return count
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    mine: int
+    team: int  # claims with at least the project's minimum of verdicts
+
+    @property
+    def mine_percent(self) -> int:
+        return round(100 * self.mine / self.total) if self.total else 0
+
+    @property
+    def team_percent(self) -> int:
+        return round(100 * self.team / self.total) if self.total else 0
+
+
+def progress(article: Article, user: Any) -> Progress:
+    """The member's and the team's progress on an article, counted in SQL (three queries).
+
+    Team progress is an aggregate over the whole article, so blind review does not hide it.
+    """
+    current = Verdict.objects.filter(claim__article=article).exclude(status="")
+    mine = current.filter(analyst=user).count()
+    per_claim = current.values("claim").annotate(n=Count("pk"))
+    team = sum(1 for row in per_claim if row["n"] >= article.project.min_verdicts)
+    return Progress(total=article.claims.count(), mine=mine, team=team)
+
+
+def sections(views: list[ClaimView]) -> list[str]:
+    seen: dict[str, None] = {}
+    for view in views:
+        if view.claim.section:
+            seen.setdefault(view.claim.section)
+    return list(seen)
+
+
+def reading_blocks(article: Article, views: list[ClaimView]) -> list[dict[str, Any]]:
+    """The article as paragraphs, each a list of plain-text and claim pieces (one query)."""
+    by_block: dict[int, list[ClaimView]] = {}
+    for view in views:
+        by_block.setdefault(view.claim.block_id, []).append(view)
+    text = article.text
+    blocks = []
+    for block in article.blocks.order_by("ordinal"):
+        pieces: list[dict[str, Any]] = []
+        cursor = block.start
+        for view in by_block.get(block.pk, []):
+            claim = view.claim
+            if claim.start > cursor:
+                pieces.append({"text": text[cursor : claim.start]})
+            pieces.append({"view": view})
+            cursor = claim.end
+        if cursor < block.end:
+            pieces.append({"text": text[cursor : block.end]})
+        blocks.append({"block": block, "pieces": pieces})
+    return blocks
+
+
+def split_choices(claim: Claim, words: int = 4) -> list[tuple[int, str]]:
+    """Word starts inside a claim where a reviewer may split it, with a readable label."""
+    text = claim.text
+    starts = [m.start() for m in WORD.finditer(text)][1:]
+    choices = []
+    for at in starts:
+        left = " ".join(text[:at].split()[-words:])
+        right = " ".join(text[at:].split()[:words])
+        choices.append((claim.start + at, f"…{left} ‖ {right}…"))
+    return choices
+
+
+def panel(claim: Claim, user: Any, *, verdicts: list[Verdict] | None = None) -> dict[str, Any]:
+    """Everything the claim panel shows, for this member (a fixed number of queries)."""
+    project = claim.article.project
+    if verdicts is None:
+        verdicts = list(claim.verdicts.select_related("analyst"))
+    view = claim_view(claim, verdicts, user, project)
+    evidence = claim.evidence.filter(removed_at__isnull=True).select_related("added_by")
+    if not view.team_visible:
+        evidence = evidence.filter(added_by=user)
+    role = project.my_role
+    can_edit = ROLE_RANK[role] >= ROLE_RANK[Role.REVIEWER]
+    next_claim = claim.next_in_sentence() if can_edit else None
+    return {
+        "view": view,
+        "claim": claim,
+        "citations": list(claim.citations.all()),
+        "evidence": list(evidence),
+        "history": history.claim_history(claim.pk, only_actor=None if view.team_visible else user),
+        "can_tag": ROLE_RANK[role] >= ROLE_RANK[Role.ANALYST],
+        "can_edit": can_edit,
+        "split_choices": split_choices(claim) if can_edit else [],
+        "next_claim": next_claim,
+    }

@@ -1,0 +1,224 @@
+"""The claim panel and its actions. Each action works as a plain form post (redirect)
+and under htmx (the changed fragments plus an event that other regions listen to)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from claims import reading
+from claims.access import claim_for, evidence_for
+from claims.forms import EvidenceForm, MergeForm, SpanForm, SplitForm, VerdictForm
+from claims.http import AuthedRequest
+from claims.models import Claim, Conflict, Role
+from claims.views.articles import panel_context, render_screen
+
+PAGE = "claims/article_detail.html"
+
+
+def screen_url(claim: Claim, request: AuthedRequest, claim_id: int | None = None) -> str:
+    filters = reading.Filters.from_query(request.GET)
+    url = reverse("article-detail", args=[claim.article.project.slug, claim.article_id])
+    target = claim_id or claim.pk
+    return f"{url}?{filters.query(claim=target)}#claim-{target}"
+
+
+def respond(
+    request: AuthedRequest,
+    claim: Claim,
+    *,
+    event: str = "",
+    message: str = "",
+    status: int = 200,
+    spans: list[Claim] = (),  # type: ignore[assignment]
+    **extra: Any,
+) -> HttpResponse:
+    """The panel fragment (htmx) or the whole screen / a redirect (no JavaScript)."""
+    if not request.htmx:
+        if status == 200:
+            if message:
+                messages.success(request, message)
+            return HttpResponseRedirect(screen_url(claim, request))
+        return render_screen(request, claim.article, selected=claim, status=status, **extra)
+    context = panel_context(claim, request, **extra)
+    context |= {
+        "project": claim.article.project,
+        "filters": reading.Filters.from_query(request.GET),
+    }
+    html = render_to_string(f"{PAGE}#claim-panel", context, request)
+    for other in spans:
+        html += render_claim_span(request, other)
+    response = HttpResponse(html, status=status)
+    if event:
+        trigger_client_event(response, event, {"claim": claim.pk})
+    return response
+
+
+def render_claim_span(request: AuthedRequest, claim: Claim) -> str:
+    """The claim's highlight, swapped out of band so the text shows the new state."""
+    verdicts = list(claim.verdicts.select_related("analyst"))
+    view = reading.claim_view(claim, verdicts, request.user, claim.article.project)
+    filters = reading.Filters.from_query(request.GET)
+    view.href = "?" + filters.query(claim=claim.pk)
+    view.selected = True
+    context = {"view": view, "oob": True, "project": claim.article.project, "filters": filters}
+    return render_to_string(f"{PAGE}#claim-span", context, request)
+
+
+@require_GET
+@login_required
+def claim_panel(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
+    claim = claim_for(request, slug, claim_id)
+    if not request.htmx:
+        return HttpResponseRedirect(screen_url(claim, request))
+    return respond(request, claim)
+
+
+@require_POST
+@login_required
+def claim_verdict(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
+    claim = claim_for(request, slug, claim_id, Role.ANALYST)
+    form = VerdictForm(request.POST)
+    if not form.is_valid():
+        return respond(request, claim, verdict_form=form, status=422)
+    data = form.cleaned_data
+    try:
+        if data["status"] == "clear":
+            claim.clear_verdict(request.user, expected_version=data["version"])
+        else:
+            claim.set_verdict(
+                request.user,
+                data["status"],
+                rationale=data["rationale"],
+                as_of=data["as_of"],
+                expected_version=data["version"],
+            )
+    except Conflict as conflict:
+        return respond(request, claim, verdict_form=form, conflict=conflict, status=409)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return respond(request, claim, verdict_form=form, status=422)
+    label = "cleared" if data["status"] == "clear" else f"saved as {data['status']}"
+    return respond(
+        request, claim, event="verdict-changed", message=f"Verdict {label}.", spans=[claim]
+    )
+
+
+@require_POST
+@login_required
+def evidence_add(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
+    claim = claim_for(request, slug, claim_id, Role.ANALYST)
+    form = EvidenceForm(request.POST)
+    if not form.is_valid():
+        return respond(request, claim, evidence_form=form, status=422)
+    claim.add_evidence(request.user, **form.cleaned_data)
+    return respond(request, claim, event="evidence-changed", message="Evidence added.")
+
+
+@require_POST
+@login_required
+def evidence_remove(request: AuthedRequest, slug: str, evidence_id: int) -> HttpResponse:
+    evidence = evidence_for(request, slug, evidence_id, Role.ANALYST)
+    claim = evidence.claim
+    try:
+        evidence.remove(request.user)
+    except Conflict as conflict:
+        return respond(request, claim, notice=str(conflict), status=409)
+    return respond(request, claim, event="evidence-changed", message="Evidence removed.")
+
+
+@require_POST
+@login_required
+def claim_span(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
+    claim = claim_for(request, slug, claim_id, Role.REVIEWER)
+    form = SpanForm(request.POST)
+    if not form.is_valid():
+        return respond(request, claim, span_form=form, status=422)
+    return edit(
+        request, claim, form, lambda: correct_to_text(claim, request, form), "Span corrected."
+    )
+
+
+def correct_to_text(claim: Claim, request: AuthedRequest, form: SpanForm) -> list[Claim]:
+    wanted = form.cleaned_data["text"].strip()
+    block = claim.block
+    text = claim.article.text
+    found = _occurrences(text, wanted, block.start, block.end)
+    if not wanted or not found:
+        raise ValidationError("That text is not in the claim's paragraph; copy it exactly.")
+    start = min(found, key=lambda i: abs(i - claim.start))
+    edited = claim.correct_span(
+        request.user,
+        start=start,
+        end=start + len(wanted),
+        expected_version=form.cleaned_data["version"],
+    )
+    return [edited]
+
+
+def _occurrences(text: str, needle: str, start: int, end: int) -> list[int]:
+    found, at = [], text.find(needle, start, end) if needle else -1
+    while at != -1:
+        found.append(at)
+        at = text.find(needle, at + 1, end)
+    return found
+
+
+@require_POST
+@login_required
+def claim_split(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
+    claim = claim_for(request, slug, claim_id, Role.REVIEWER)
+    form = SplitForm(request.POST)
+    if not form.is_valid():
+        return respond(request, claim, split_form=form, status=422)
+    data = form.cleaned_data
+
+    def split() -> list[Claim]:
+        return list(claim.split(request.user, at=data["at"], expected_version=data["version"]))
+
+    return edit(request, claim, split, "Claim split in two.")
+
+
+@require_POST
+@login_required
+def claim_merge(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
+    claim = claim_for(request, slug, claim_id, Role.REVIEWER)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        return respond(request, claim, status=422, notice="The form was incomplete; reload.")
+    version = form.cleaned_data["version"]
+    merged = lambda: [claim.merge_next(request.user, expected_version=version)]  # noqa: E731
+    return edit(request, claim, merged, "Claims merged.")
+
+
+def edit(
+    request: AuthedRequest, claim: Claim, form: Any, change: Any, message: str
+) -> HttpResponse:
+    """Run a reviewer's claim edit; the text changed, so htmx refreshes the whole screen."""
+    try:
+        change()
+    except Conflict as conflict:
+        notice = (
+            str(conflict)
+            if conflict.current is None
+            else (
+                "Someone edited this claim first; here is how it stands now. Nothing was changed."
+            )
+        )
+        return respond(request, claim, notice=notice, status=409)
+    except ValidationError as error:
+        return respond(request, claim, notice=" ".join(error.messages), status=422)
+    if not request.htmx:
+        messages.success(request, message)
+        return HttpResponseRedirect(screen_url(claim, request))
+    response = HttpResponse(status=204)
+    response["HX-Redirect"] = screen_url(claim, request)
+    return response

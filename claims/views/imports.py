@@ -1,0 +1,98 @@
+"""Import an article in the browser: upload or paste, preview what the importer sees, confirm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.views.decorators.http import require_http_methods
+
+from claims.access import project_for
+from claims.forms import ConfirmImportForm, ImportForm
+from claims.http import AuthedRequest
+from claims.importer import ImportRejected, Prepared
+from claims.models import BlockKind, Project, Role
+
+TEMPLATE = "claims/article_import.html"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def article_import(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = project_for(request, slug, Role.ADMIN)
+    if request.method == "GET":
+        return _page(request, project, ImportForm())
+    if request.POST.get("step") == "confirm":
+        return _confirm(request, project)
+    form = ImportForm(request.POST, request.FILES)
+    form.is_valid()
+    return _page(request, project, form)
+
+
+def _confirm(request: AuthedRequest, project: Project) -> HttpResponse:
+    confirm = ConfirmImportForm(request.POST)
+    try:
+        if confirm.is_valid():
+            article, created = confirm.import_into(project, request.user)
+            if created:
+                claims, citations = article.claims.count(), article.citations.count()
+                messages.success(
+                    request,
+                    f"Imported {claims} claim{pluralize(claims)} "
+                    f"and {citations} citation{pluralize(citations)}.",
+                )
+            else:
+                messages.info(
+                    request,
+                    f"This text was already imported as '{article.title}'; nothing was added.",
+                )
+            return redirect("article-detail", project.slug, article.pk)
+    except ImportRejected as exc:
+        confirm.add_error(None, str(exc))
+    # Back to step one with the text pasted in, and the reasons by the fields.
+    form = ImportForm(request.POST)
+    form.is_valid()
+    for message in confirm.non_field_errors():
+        form.add_error(None, message)
+    return _page(request, project, form)
+
+
+def _page(request: AuthedRequest, project: Project, form: ImportForm) -> HttpResponse:
+    context: dict[str, Any] = {"project": project, "form": form}
+    if form.prepared is not None and form.is_valid():
+        context["preview"] = preview(form.prepared)
+        context["confirm"] = form.confirm_form()
+        context["existing"] = project.articles.filter(sha256=form.prepared.sha256).first()
+    template = TEMPLATE + ("#import-preview" if request.htmx and form.is_bound else "")
+    return render(request, template, context)
+
+
+def preview(prepared: Prepared) -> dict[str, Any]:
+    """What the import would store, shaped for reading: blocks, claims by section, citations."""
+    seg, text = prepared.segmentation, prepared.text
+    kinds = dict(BlockKind.choices)
+    blocks = [
+        {"kind": b.kind, "label": kinds.get(b.kind, b.kind), "text": text[b.start : b.end]}
+        for b in seg.blocks
+    ]
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for number, claim in enumerate(seg.claims, start=1):
+        sections.setdefault(claim.section, []).append(
+            {
+                "number": number,
+                "text": text[claim.start : claim.end],
+                "citations": [seg.citations[i] for i in claim.citations],
+            }
+        )
+    return {
+        "blocks": blocks,
+        "kind_counts": {kinds.get(k, k): sum(b.kind == k for b in seg.blocks) for k in kinds},
+        "sections": [{"name": name, "claims": claims} for name, claims in sections.items()],
+        "claim_count": len(seg.claims),
+        "section_count": sum(1 for name in sections if name),
+        "citations": seg.citations,
+    }
