@@ -243,9 +243,6 @@ class EvidenceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix="evidence", **kwargs)
-        self.fields["url"].error_messages["invalid"] = (
-            "Enter a web address starting with http:// or https://."
-        )
         for name in ("quote", "note"):
             self.fields[name].max_length = LONG_TEXT
             self.fields[name].widget.attrs["maxlength"] = LONG_TEXT

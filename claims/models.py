@@ -576,10 +576,12 @@ def split_bounds(text: str, start: int, at: int, end: int) -> tuple[int, int]:
     Whitespace and a separating comma, semicolon or conjunction stay out of both parts,
     as the importer does.
     """
+    if not start < at < end:
+        raise ValidationError("Choose a split point with words on both sides.")
     left_end = at
     while left_end > start and (text[left_end - 1].isspace() or text[left_end - 1] in ",;:"):
         left_end -= 1
-    right_start = at + SEPARATOR.match(text, at, end).end()
+    right_start = SEPARATOR.match(text, at, end).end()
     if not (start < left_end and right_start < end):
         raise ValidationError("Choose a split point with words on both sides.")
     return left_end, right_start

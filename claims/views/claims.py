@@ -142,9 +142,8 @@ def claim_span(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse
     form = SpanForm(request.POST)
     if not form.is_valid():
         return respond(request, claim, span_form=form, status=422)
-    return edit(
-        request, claim, form, lambda: correct_to_text(claim, request, form), "Span corrected."
-    )
+    change = lambda: correct_to_text(claim, request, form)  # noqa: E731
+    return edit(request, claim, change, "Span corrected.")
 
 
 def correct_to_text(claim: Claim, request: AuthedRequest, form: SpanForm) -> list[Claim]:
@@ -199,9 +198,7 @@ def claim_merge(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespons
     return edit(request, claim, merged, "Claims merged.")
 
 
-def edit(
-    request: AuthedRequest, claim: Claim, form: Any, change: Any, message: str
-) -> HttpResponse:
+def edit(request: AuthedRequest, claim: Claim, change: Any, message: str) -> HttpResponse:
     """Run a reviewer's claim edit; the text changed, so htmx refreshes the whole screen."""
     try:
         change()
