@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import models, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims import audit
@@ -195,6 +196,36 @@ class Membership(models.Model):
 # Articles and what the importer derives from them -----------------------------------
 
 
+class ArticleQuerySet(models.QuerySet):
+    def with_progress(self, user: Any) -> ArticleQuerySet:
+        """Articles with claim and citation counts, the user's tagged claims, and the claims
+        that have the project's minimum of verdicts: one query, however many articles."""
+        claims = Claim.objects.filter(article=models.OuterRef("pk"))
+        current = Verdict.objects.exclude(status="")
+        mine = current.filter(analyst=user, claim__article=models.OuterRef("pk"))
+        per_claim = (
+            current.filter(claim=models.OuterRef("pk"))
+            .values("claim")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        settled = claims.annotate(n=models.Subquery(per_claim)).filter(
+            n__gte=models.OuterRef("project__min_verdicts")
+        )
+        return self.annotate(
+            claim_count=_count(claims),
+            citation_count=_count(Citation.objects.filter(article=models.OuterRef("pk"))),
+            mine_count=_count(mine),
+            team_count=_count(settled),
+        ).order_by("-published_on", "title")
+
+
+def _count(queryset: models.QuerySet) -> models.Subquery:
+    """COUNT(*) of a correlated queryset, as a scalar subquery (0 when empty)."""
+    counted = queryset.order_by().annotate(n=models.Func("pk", function="COUNT")).values("n")
+    return Coalesce(models.Subquery(counted), 0)
+
+
 class Article(models.Model):
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="articles")
     title = models.CharField(max_length=500)
@@ -210,6 +241,8 @@ class Article(models.Model):
     sha256 = models.CharField(max_length=64, help_text="sha256 of the stored text, UTF-8.")
     imported_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True)
     imported_at = models.DateTimeField(default=timezone.now)
+
+    objects = ArticleQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_on", "title"]

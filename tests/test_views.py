@@ -95,3 +95,33 @@ def test_article_page_query_count_does_not_grow(
     url = reverse("article-detail", args=["demo", article.pk])
     with django_assert_num_queries(11):
         assert client.get(url).status_code == 200
+
+
+def test_project_page_shows_progress_per_article(
+    project: Any, bob: Any, carol: Any, django_assert_num_queries: Any
+) -> None:
+    article = make_article(project)
+    other = make_article(project, "Another Title\n\nIt rained. It poured.\n", filename="b.txt")
+    first, second = article.claims.order_by("start")[:2]
+    first.set_verdict(bob, "supported")
+    first.set_verdict(carol, "disputed")
+    second.set_verdict(carol, "supported")
+    client = client_for(bob)
+    with django_assert_num_queries(5):
+        response = client.get(reverse("project-detail", args=["demo"]))
+    rows = {a.pk: a for a in response.context["articles"]}
+    assert (rows[article.pk].mine_count, rows[article.pk].team_count) == (1, 1)
+    assert rows[article.pk].claim_count == article.claims.count()
+    assert (rows[other.pk].claim_count, rows[other.pk].mine_count) == (2, 0)
+
+
+def test_import_link_only_for_admins(project: Any, alice: Any, bob: Any) -> None:
+    import_url = reverse("article-import", args=["demo"])
+    assert (
+        import_url
+        in client_for(alice).get(reverse("project-detail", args=["demo"])).content.decode()
+    )
+    assert (
+        import_url
+        not in client_for(bob).get(reverse("project-detail", args=["demo"])).content.decode()
+    )

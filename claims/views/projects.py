@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from claims.access import project_for
 from claims.http import AuthedRequest
-from claims.models import Project
+from claims.models import Article, Project
 
 
 @require_GET
@@ -24,10 +24,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
 @login_required
 def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     project = project_for(request, slug)
-    articles = project.articles.annotate(
-        claim_count=Count("claims", distinct=True),
-        citation_count=Count("citations", distinct=True),
-    ).order_by("-published_on", "title")
+    articles = Article.objects.filter(project=project).with_progress(request.user)
     members = project.memberships.select_related("user").order_by("user__username")
     return render(
         request,

@@ -86,3 +86,30 @@
     if (panel.querySelector("[role=alert]")) panel.focus();
   });
 })();
+
+// A refused or failed htmx request must never fail silently.
+(function () {
+  "use strict";
+  const reasons = {
+    403: "Your role in this project does not allow that.",
+    404: "That is no longer there; reload the page.",
+    413: "That is too large to send.",
+  };
+
+  function flash(text) {
+    const box = document.getElementById("flash");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = false;
+    window.clearTimeout(flash.timer);
+    flash.timer = window.setTimeout(() => { box.hidden = true; }, 8000);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    const status = event.detail.xhr.status;
+    flash((reasons[status] || "Something went wrong (" + status + "). Nothing was saved; please try again."));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    flash("The server could not be reached. Nothing was saved; check your connection and try again.");
+  });
+})();
