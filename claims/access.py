@@ -43,7 +43,7 @@ def article_for(
 def claim_for(request: AuthedRequest, slug: str, claim_id: int, role: Role = Role.VIEWER) -> Claim:
     project = project_for(request, slug, role)
     claim = (
-        Claim.objects.select_related("article", "block", "adjudication")
+        Claim.objects.select_related("article", "block", "adjudication__reviewer")
         .filter(article__project=project, pk=claim_id)
         .first()
     )

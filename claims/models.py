@@ -393,6 +393,73 @@ class Claim(models.Model):
             )
         return verdict
 
+    @property
+    def final(self) -> Adjudication | None:
+        """The reviewer's standing adjudication, if any (a withdrawn one keeps its row)."""
+        try:
+            adjudication = self.adjudication
+        except Adjudication.DoesNotExist:
+            return None
+        return adjudication if adjudication.status else None
+
+    def adjudicate(
+        self,
+        reviewer: Any,
+        status: Status | str,
+        *,
+        rationale: str,
+        as_of: dt.date | None = None,
+        expected_version: int = 0,
+    ) -> Adjudication:
+        """Record (or change) the final status, made against ``expected_version`` (0: none)."""
+        status = Status(status)
+        if as_of is not None and status != Status.OUTDATED:
+            raise ValidationError("Only an outdated status takes a 'since' date.")
+        if not rationale.strip():
+            raise ValidationError("Say why: an adjudication needs a rationale.")
+        wanted = Adjudication(status=status, rationale=rationale.strip(), as_of=as_of)
+        wanted.clean_fields(exclude=["claim", "reviewer", "version", "decided_at"])
+        return self._write_adjudication(reviewer, wanted.fields(), expected_version)
+
+    def withdraw_adjudication(self, reviewer: Any, *, expected_version: int) -> Adjudication:
+        return self._write_adjudication(reviewer, None, expected_version)
+
+    def _write_adjudication(
+        self, reviewer: Any, wanted: dict[str, Any] | None, expected_version: int
+    ) -> Adjudication:
+        project = self.article.project
+        _require_role(project, reviewer, Role.REVIEWER)
+        with audit.writing(project) as writer:
+            current = Adjudication.objects.filter(claim=self).first()
+            if (current.version if current else 0) != expected_version:
+                raise Conflict(current, "Another reviewer changed the adjudication first.")
+            before = current.fields() if current and current.status else None
+            if before == wanted:
+                writer.skip()
+                return current or Adjudication(claim=self, version=0)
+            adjudication = current or Adjudication(claim=self, version=0)
+            fields = wanted or {"status": "", "rationale": "", "as_of": None}
+            adjudication.status, adjudication.rationale = fields["status"], fields["rationale"]
+            adjudication.as_of = dt.date.fromisoformat(fields["as_of"]) if fields["as_of"] else None
+            adjudication.reviewer, adjudication.decided_at = reviewer, timezone.now()
+            adjudication.version += 1
+            adjudication.save()
+            if wanted is None:
+                action = "adjudication.withdrawn"
+            else:
+                action = "adjudication.changed" if before else "adjudication.set"
+            writer.append(
+                action=action,
+                actor=reviewer,
+                target={**self.target(), "type": "adjudication"},
+                before=before,
+                after=wanted,
+                article_id=self.article_id,
+                claim_id=self.pk,
+            )
+        self.adjudication = adjudication
+        return adjudication
+
     # Claim editing (reviewers): each is one event, and says where verdicts and evidence went.
 
     def span(self) -> dict[str, Any]:
@@ -405,7 +472,7 @@ class Claim(models.Model):
             raise Conflict(None, "This claim no longer exists; it was merged into another.")
         if current.version != expected_version:
             raise Conflict(current)
-        if Adjudication.objects.filter(claim=current).exists():
+        if current.final is not None:
             raise ValidationError("This claim is adjudicated; withdraw the adjudication first.")
         return current
 
@@ -518,7 +585,7 @@ class Claim(models.Model):
             other = claim.next_in_sentence()
             if other is None:
                 raise ValidationError("There is no next claim in this sentence to merge with.")
-            if Adjudication.objects.filter(claim=other).exists():
+            if other.final is not None:
                 raise ValidationError("The next claim is adjudicated; withdraw that first.")
             before = {"left": claim.span(), "right": other.span()}
             outcome = claim._absorb_verdicts(other)
@@ -702,18 +769,26 @@ class Evidence(models.Model):
 
 
 class Adjudication(models.Model):
-    """A reviewer's final status for a claim; at most one per claim."""
+    """A reviewer's final status for a claim. One row per claim: a withdrawn adjudication
+    keeps its row, with a blank status, so that its version keeps moving."""
 
     claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="adjudication")
     reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices)
-    rationale = models.TextField(validators=[MaxLengthValidator(LONG_TEXT)])
+    status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    rationale = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
     as_of = models.DateField(null=True, blank=True)
     decided_at = models.DateTimeField(default=timezone.now)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"{self.claim_id}: {self.status}"
+        return f"{self.claim_id}: {self.status or 'withdrawn'}"
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "rationale": self.rationale,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+        }
 
 
 # The audit chain --------------------------------------------------------------------

@@ -97,7 +97,7 @@ def claim_view(claim: Claim, verdicts: list[Verdict], user: Any, project: Projec
     if visible:
         view.counts = dict(Counter(v.status for v in current))
         view.others = [v for v in current if v.analyst_id != user.pk]
-        adjudicated = hasattr(claim, "adjudication")
+        adjudicated = claim.final is not None
         view.state = consensus.consensus_state(
             (v.status for v in current), min_verdicts=project.min_verdicts, adjudicated=adjudicated
         )
@@ -107,7 +107,7 @@ def claim_view(claim: Claim, verdicts: list[Verdict], user: Any, project: Projec
 def reading_claims(article: Article, user: Any) -> list[ClaimView]:
     """Every claim of the article as the member sees it, in text order: three queries."""
     claims = (
-        article.claims.select_related("adjudication")
+        article.claims.select_related("adjudication__reviewer")
         .prefetch_related("citations")
         .order_by("start")
     )

@@ -309,3 +309,58 @@ def test_verify_audit_names_a_rehashed_event(
 def test_verify_audit_unknown_project(db: Any) -> None:
     with pytest.raises(CommandError, match="no project"):
         call_command("verify_audit", project="nope")
+
+
+def test_adjudication_set_change_and_withdraw_are_one_event_each(claim: Any, rita: Any) -> None:
+    project = claim.article.project
+    start = head(project)
+    claim.adjudicate(rita, "disputed", rationale="Sources disagree.")
+    claim.adjudicate(rita, "supported", rationale="Readout confirmed.", expected_version=1)
+    withdrawn = claim.withdraw_adjudication(rita, expected_version=2)
+    assert (withdrawn.status, withdrawn.version) == ("", 3)
+    assert claim.final is None
+    set_, changed, gone = events_after(start, project)
+    assert (set_["action"], set_["before"], set_["after"]) == (
+        "adjudication.set",
+        None,
+        {"status": "disputed", "rationale": "Sources disagree.", "as_of": None},
+    )
+    assert (changed["action"], changed["before"]["status"], changed["after"]["status"]) == (
+        "adjudication.changed",
+        "disputed",
+        "supported",
+    )
+    assert (gone["action"], gone["before"]["status"], gone["after"]) == (
+        "adjudication.withdrawn",
+        "supported",
+        None,
+    )
+
+
+def test_stale_adjudication_is_a_conflict(claim: Any, rita: Any, alice: Any) -> None:
+    claim.adjudicate(rita, "disputed", rationale="First.")
+    start = head(claim.article.project)
+    with pytest.raises(Conflict):
+        claim.adjudicate(alice, "supported", rationale="Second.", expected_version=0)
+    assert head(claim.article.project) == start
+    claim.refresh_from_db()
+    assert claim.final.status == "disputed"
+
+
+def test_analyst_cannot_adjudicate_and_rationale_is_required(
+    claim: Any, bob: Any, rita: Any
+) -> None:
+    start = head(claim.article.project)
+    with pytest.raises(PermissionDenied):
+        claim.adjudicate(bob, "supported", rationale="Mine.")
+    with pytest.raises(ValidationError):
+        claim.adjudicate(rita, "supported", rationale="  ")
+    assert head(claim.article.project) == start
+
+
+def test_adjudicated_claim_cannot_be_split(claim: Any, rita: Any) -> None:
+    claim.adjudicate(rita, "supported", rationale="Settled.")
+    start = head(claim.article.project)
+    with pytest.raises(ValidationError, match="withdraw the adjudication"):
+        claim.split(rita, at=claim.start + claim.text.index(" ") + 1, expected_version=1)
+    assert head(claim.article.project) == start
