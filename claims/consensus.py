@@ -5,8 +5,7 @@ Pure functions over plain values, so that they can be tested without a database.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 ADJUDICATED = "adjudicated"
 UNREVIEWED = "unreviewed"
@@ -23,15 +22,14 @@ STATE_LABELS = {
 }
 
 
-def consensus_state(statuses: Iterable[str], *, min_verdicts: int, adjudicated: bool) -> str:
-    """One of the five states, from the statuses of a claim's current verdicts."""
+def consensus_state(counts: Mapping[str, int], *, min_verdicts: int, adjudicated: bool) -> str:
+    """One of the five states, from the counts of a claim's current verdicts per status."""
     if adjudicated:
         return ADJUDICATED
-    counts = Counter(statuses)
     total = sum(counts.values())
     if total == 0 or total < min_verdicts:
         return UNREVIEWED
-    top = counts.most_common(1)[0][1]
+    top = max(counts.values())
     if top == total:
         return UNANIMOUS
     if top * 2 > total:

@@ -260,3 +260,16 @@ class SplitForm(forms.Form):
 
 class MergeForm(forms.Form):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class AdjudicationForm(forms.Form):
+    status = forms.ChoiceField(choices=[*Status.choices, ("withdraw", "Withdraw")])
+    rationale = forms.CharField(required=False, max_length=LONG_TEXT, widget=forms.Textarea)
+    as_of = forms.DateField(required=False, label="Since", widget=forms.DateInput({"type": "date"}))
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("status") != Status.OUTDATED:
+            data["as_of"] = None
+        return data

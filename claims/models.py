@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims import audit
+from claims.consensus import consensus_state
 
 User = settings.AUTH_USER_MODEL
 LONG_TEXT = 5000  # characters in any free-text field
@@ -306,6 +307,18 @@ class Citation(models.Model):
         return self.raw
 
 
+class ClaimQuerySet(models.QuerySet):
+    def with_consensus(self) -> ClaimQuerySet:
+        """Claims with their current verdict counts (``n_supported``, ``n_disputed``,
+        ``n_outdated``) and adjudication: one query however many claims. The state itself
+        is ``claim.consensus(min_verdicts)``."""
+        counts = {
+            f"n_{status}": models.Count("verdicts", filter=models.Q(verdicts__status=status))
+            for status in Status.values
+        }
+        return self.select_related("adjudication__reviewer").annotate(**counts)
+
+
 class Claim(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="claims")
@@ -316,6 +329,8 @@ class Claim(models.Model):
     sentence = models.PositiveIntegerField(help_text="Index of the sentence in the article.")
     citations = models.ManyToManyField(Citation, blank=True, related_name="claims")
     version = models.PositiveIntegerField(default=1)
+
+    objects = ClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "start"]
@@ -392,6 +407,16 @@ class Claim(models.Model):
                 claim_id=self.pk,
             )
         return verdict
+
+    def counts(self) -> dict[str, int]:
+        """Current verdicts per status, from ``with_consensus()``; zero counts left out."""
+        counts = {status: getattr(self, f"n_{status}") for status in Status.values}
+        return {status: n for status, n in counts.items() if n}
+
+    def consensus(self, min_verdicts: int) -> str:
+        return consensus_state(
+            self.counts(), min_verdicts=min_verdicts, adjudicated=self.final is not None
+        )
 
     @property
     def final(self) -> Adjudication | None:

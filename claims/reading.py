@@ -99,7 +99,7 @@ def claim_view(claim: Claim, verdicts: list[Verdict], user: Any, project: Projec
         view.others = [v for v in current if v.analyst_id != user.pk]
         adjudicated = claim.final is not None
         view.state = consensus.consensus_state(
-            (v.status for v in current), min_verdicts=project.min_verdicts, adjudicated=adjudicated
+            view.counts, min_verdicts=project.min_verdicts, adjudicated=adjudicated
         )
     return view
 

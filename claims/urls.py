@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from claims.views import articles, claims, imports, members, projects
+from claims.views import articles, claims, consensus, imports, members, projects
 
 urlpatterns = [
     path("", projects.project_list, name="project-list"),
@@ -30,5 +30,23 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/import/", imports.article_import, name="article-import"),
     path("p/<slug:slug>/members/", members.project_members, name="project-members"),
+    path(
+        "p/<slug:slug>/a/<int:article_id>/consensus/",
+        consensus.article_consensus,
+        name="article-consensus",
+    ),
+    path(
+        "p/<slug:slug>/a/<int:article_id>/consensus.<str:fmt>",
+        consensus.consensus_export,
+        name="article-consensus-export",
+    ),
+    path("p/<slug:slug>/consensus/", consensus.project_consensus, name="project-consensus"),
+    path(
+        "p/<slug:slug>/consensus.<str:fmt>",
+        consensus.consensus_export,
+        name="project-consensus-export",
+    ),
+    path("p/<slug:slug>/queue/", consensus.queue, name="queue"),
+    path("p/<slug:slug>/c/<int:claim_id>/adjudicate/", consensus.adjudicate, name="adjudicate"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,122 @@
+"""The team's verdicts counted: per claim, per section, per analyst, and agreement figures.
+
+One ``Tally`` serves the consensus screen, the disagreement queue and the consensus
+export, so blind review is applied in one place: a claim the viewer may not see yet
+(``Row.visible`` false) contributes nothing they can read, and the agreement figures
+are computed over the claims they can see.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from claims import agreement, consensus
+from claims.models import Claim, Project, Status, Verdict
+from claims.reading import sees_everything
+
+
+@dataclass
+class Row:
+    claim: Claim
+    visible: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    state: str = consensus.UNREVIEWED
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # analyst username -> verdict
+    mine: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def agreement(self) -> float:
+        """Share of the largest group among the claim's verdicts (1.0 when unanimous)."""
+        return max(self.counts.values()) / self.total if self.total else 1.0
+
+    @property
+    def consensus_status(self) -> str | None:
+        """The team's answer: the adjudication, else a strict majority, else none."""
+        final = self.claim.final
+        if final is not None:
+            return final.status
+        if self.state in (consensus.UNANIMOUS, consensus.MAJORITY):
+            return max(self.counts, key=self.counts.__getitem__)
+        return None
+
+    def segments(self) -> list[tuple[str, int, float]]:
+        """(status, count, percent of the bar) for a stacked bar, in a fixed order."""
+        return [
+            (status, self.counts[status], 100 * self.counts[status] / self.total)
+            for status in Status.values
+            if self.counts.get(status)
+        ]
+
+
+@dataclass
+class Tally:
+    rows: list[Row]
+    raters: list[str]
+    summary: agreement.Summary
+    blind_limited: bool  # figures rest on the viewer's own claims only
+
+    def by_section(self) -> list[tuple[str, dict[str, int]]]:
+        sections: dict[str, Counter[str]] = defaultdict(Counter)
+        for row in self.rows:
+            if row.visible:
+                sections[row.claim.section or "(no section)"].update(row.counts)
+        return [(name, dict(counts)) for name, counts in sections.items()]
+
+    def queue(self) -> list[Row]:
+        """Claims the team disagrees on and nobody adjudicated: contested first, then the
+        lowest agreement first."""
+        disputed = [
+            r
+            for r in self.rows
+            if r.visible and r.state in (consensus.CONTESTED, consensus.MAJORITY)
+        ]
+        return sorted(
+            disputed,
+            key=lambda r: (
+                r.state != consensus.CONTESTED,
+                r.agreement,
+                r.claim.article_id,
+                r.claim.start,
+            ),
+        )
+
+
+def tally(claims: QuerySet[Claim], project: Project, user: Any) -> Tally:
+    """Count the verdicts of ``claims`` as ``user`` may see them: three queries."""
+    counted = claims.with_consensus().select_related("article").prefetch_related("citations")
+    rows = [Row(claim=claim, visible=True) for claim in counted.order_by("article_id", "start")]
+    verdicts = Verdict.objects.filter(claim__in=claims.values("pk")).exclude(status="")
+    by_claim: dict[int, dict[str, Verdict]] = defaultdict(dict)
+    for verdict in verdicts.select_related("analyst"):
+        by_claim[verdict.claim_id][verdict.analyst.get_username()] = verdict
+    everything = sees_everything(project, project.my_role)
+    me = user.get_username()
+    for row in rows:
+        given = by_claim.get(row.claim.pk, {})
+        row.mine = given[me].status if me in given else ""
+        row.visible = everything or bool(row.mine)
+        if row.visible:
+            row.verdicts = given
+            row.counts = row.claim.counts()
+            row.state = row.claim.consensus(project.min_verdicts)
+    raters = sorted({name for row in rows for name in row.verdicts})
+    return Tally(
+        rows=rows, raters=raters, summary=_summary(rows, raters), blind_limited=not everything
+    )
+
+
+def _summary(rows: list[Row], raters: list[str]) -> agreement.Summary:
+    visible = [row for row in rows if row.visible]
+    table = [
+        [row.verdicts[name].status if name in row.verdicts else None for name in raters]
+        for row in visible
+    ]
+    return agreement.summarise(table, raters, [row.consensus_status for row in visible])

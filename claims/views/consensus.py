@@ -1,0 +1,204 @@
+"""Team consensus: the consensus screen, the project summary, the disagreement queue and
+adjudication, and the consensus exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from claims import charts, exports
+from claims.access import article_for, claim_for, project_for
+from claims.forms import AdjudicationForm
+from claims.http import AuthedRequest
+from claims.models import ROLE_RANK, Article, Claim, Conflict, Evidence, Role
+from claims.tally import Row, Tally, tally
+
+STATES = ["unreviewed", "unanimous", "majority", "contested", "adjudicated"]
+
+
+def figures_context(result: Tally) -> dict[str, Any]:
+    """The agreement figures and both charts, as the templates show them."""
+    summary = result.summary
+    agreement_rows = [
+        (name, fig.value, fig.display()) for name, fig in summary.with_consensus.items()
+    ]
+    return {
+        "tally": result,
+        "summary": summary,
+        "pairwise": [(a, b, summary.pairwise[(a, b)]) for a, b in summary.pairwise],
+        "section_chart": charts.stacked_bars(result.by_section()),
+        "analyst_chart": charts.percent_bars(agreement_rows),
+    }
+
+
+@require_GET
+@login_required
+def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
+    article = article_for(request, slug, article_id)
+    result = tally(Claim.objects.filter(article=article), article.project, request.user)
+    state, section, analyst = (request.GET.get(k, "") for k in ("state", "section", "analyst"))
+    rows = [
+        row
+        for row in result.rows
+        if (not state or (row.visible and row.state == state))
+        and (not section or row.claim.section == section)
+        and (not analyst or analyst in row.verdicts)
+    ]
+    for row in rows:
+        row.bar = charts.claim_bar(row.counts)
+    context = figures_context(result) | {
+        "project": article.project,
+        "article": article,
+        "rows": rows,
+        "states": STATES,
+        "sections": sorted({r.claim.section for r in result.rows if r.claim.section}),
+        "chosen": {"state": state, "section": section, "analyst": analyst},
+    }
+    return render(request, "claims/consensus.html", context)
+
+
+@require_GET
+@login_required
+def project_consensus(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = project_for(request, slug)
+    result = tally(Claim.objects.filter(article__project=project), project, request.user)
+    articles = {a.pk: a for a in Article.objects.filter(project=project)}
+    per_article: dict[int, dict[str, int]] = {pk: dict.fromkeys(STATES, 0) for pk in articles}
+    for row in result.rows:
+        if row.visible:
+            per_article[row.claim.article_id][row.state] += 1
+    context = figures_context(result) | {
+        "project": project,
+        "articles": [(articles[pk], counts) for pk, counts in per_article.items()],
+        "states": STATES,
+    }
+    return render(request, "claims/project_consensus.html", context)
+
+
+@require_GET
+@login_required
+def queue(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = project_for(request, slug)
+    claims = Claim.objects.filter(article__project=project)
+    article_id = request.GET.get("article", "")
+    if article_id.isdigit():
+        claims = claims.filter(article_id=int(article_id))
+    rows = tally(claims, project, request.user).queue()
+    attach_evidence(rows)
+    context = {
+        "project": project,
+        "rows": rows,
+        "can_adjudicate": ROLE_RANK[project.my_role] >= ROLE_RANK[Role.REVIEWER],
+        "articles": Article.objects.filter(project=project).only("pk", "title"),
+        "article_id": article_id,
+    }
+    return render(request, "claims/queue.html", context)
+
+
+def attach_evidence(rows: list[Row]) -> None:
+    """Each row's current evidence grouped by who added it: one query for the whole queue."""
+    ids = [row.claim.pk for row in rows]
+    grouped: dict[tuple[int, str], list[Evidence]] = {}
+    evidence = Evidence.objects.filter(claim__in=ids, removed_at__isnull=True)
+    for item in evidence.select_related("added_by"):
+        grouped.setdefault((item.claim_id, item.added_by.get_username()), []).append(item)
+    for row in rows:
+        row.columns = [
+            (name, verdict, grouped.get((row.claim.pk, name), []))
+            for name, verdict in sorted(row.verdicts.items())
+        ]
+
+
+@require_POST
+@login_required
+def adjudicate(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
+    claim = claim_for(request, slug, claim_id, Role.REVIEWER)
+    form = AdjudicationForm(request.POST)
+    notice, status = "", 200
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["status"] == "withdraw":
+                claim.withdraw_adjudication(request.user, expected_version=data["version"])
+            else:
+                claim.adjudicate(
+                    request.user,
+                    data["status"],
+                    rationale=data["rationale"],
+                    as_of=data["as_of"],
+                    expected_version=data["version"],
+                )
+        except Conflict as conflict:
+            notice, status = f"{conflict} Nothing was changed; here is how it stands.", 409
+        except ValidationError as error:
+            notice, status = " ".join(error.messages), 422
+    else:
+        notice, status = "Choose a final status and say why.", 422
+    return adjudication_response(request, claim, form, notice, status)
+
+
+def adjudication_response(
+    request: AuthedRequest, claim: Claim, form: AdjudicationForm, notice: str, status: int
+) -> HttpResponse:
+    if not request.htmx:
+        if status == 200:
+            messages.success(request, f"Claim {claim.ordinal} adjudicated.")
+        else:
+            messages.error(request, notice)
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            back = reverse("queue", args=[claim.article.project.slug])
+        return HttpResponseRedirect(back)
+    claim = claim_for(request, claim.article.project.slug, claim.pk, Role.REVIEWER)
+    result = tally(Claim.objects.filter(pk=claim.pk), claim.article.project, request.user)
+    rows = result.rows
+    attach_evidence(rows)
+    context = {
+        "project": claim.article.project,
+        "row": rows[0],
+        "can_adjudicate": True,
+        "notice": notice,
+        "form": form if status != 200 else None,
+    }
+    html = render_to_string("claims/queue.html#queue-item", context, request)
+    response = HttpResponse(html, status=status)
+    if status == 200:
+        trigger_client_event(response, "claim-adjudicated", {"claim": claim.pk})
+    return response
+
+
+@require_GET
+@login_required
+def consensus_export(
+    request: AuthedRequest, slug: str, fmt: str, article_id: int | None = None
+) -> StreamingHttpResponse:
+    if fmt not in ("csv", "json"):
+        raise Http404("Exports come as .csv or .json.")
+    if article_id is not None:
+        article = article_for(request, slug, article_id)
+        project, claims, name = (
+            article.project,
+            Claim.objects.filter(article=article),
+            f"article-{article.pk}",
+        )
+    else:
+        project = project_for(request, slug)
+        claims, name = Claim.objects.filter(article__project=project), project.slug
+    result = tally(claims, project, request.user)
+    if fmt == "csv":
+        body, content_type = exports.consensus_csv(result), "text/csv; charset=utf-8"
+    else:
+        body, content_type = exports.consensus_json(result), "application/json"
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="consensus-{name}.{fmt}"'
+    return response
