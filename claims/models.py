@@ -834,6 +834,22 @@ class AuditChain(models.Model):
         return self.project.slug
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """Events are appended by ``audit.Writer`` and never changed: bulk writes are refused."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionDenied("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("Audit events are append-only.")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise PermissionDenied("Audit events are append-only.")
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionDenied("Audit events are append-only.")
+
+
 class AuditEvent(models.Model):
     """One link of the chain. ``body`` is the canonical JSON that ``hash`` covers.
 
@@ -852,6 +868,8 @@ class AuditEvent(models.Model):
     article_id = models.BigIntegerField(null=True)
     claim_id = models.BigIntegerField(null=True)
     created_at = models.DateTimeField()
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["chain", "seq"]
