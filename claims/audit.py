@@ -77,6 +77,7 @@ class Writer:
         after: Any = None,
         article_id: int | None = None,
         claim_id: int | None = None,
+        other_claim_id: int | None = None,
     ) -> AuditEvent:
         from claims.models import AuditEvent
 
@@ -105,6 +106,7 @@ class Writer:
             actor=actor,
             article_id=article_id,
             claim_id=claim_id,
+            other_claim_id=other_claim_id,
             created_at=now,
         )
         chain.head_seq, chain.head_hash = seq, event.hash

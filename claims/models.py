@@ -585,6 +585,7 @@ class Claim(models.Model):
                 },
                 article_id=claim.article_id,
                 claim_id=claim.pk,
+                other_claim_id=right.pk,
             )
         return claim, right
 
@@ -630,6 +631,7 @@ class Claim(models.Model):
                 after={"merged": claim.span(), "verdicts": outcome, "evidence_moved": moved},
                 article_id=claim.article_id,
                 claim_id=claim.pk,
+                other_claim_id=other.pk,
             )
         return claim
 
@@ -867,6 +869,8 @@ class AuditEvent(models.Model):
     # Plain integers, not foreign keys: the log outlives what it describes.
     article_id = models.BigIntegerField(null=True)
     claim_id = models.BigIntegerField(null=True)
+    # The second claim of a split (the new part) or a merge (the absorbed one).
+    other_claim_id = models.BigIntegerField(null=True)
     created_at = models.DateTimeField()
 
     objects = AuditEventQuerySet.as_manager()
@@ -879,6 +883,7 @@ class AuditEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["claim_id", "seq"]),
+            models.Index(fields=["other_claim_id", "seq"]),
             models.Index(fields=["article_id", "seq"]),
             models.Index(fields=["chain", "action"]),
         ]
