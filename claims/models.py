@@ -617,6 +617,7 @@ class Claim(models.Model):
             outcome = claim._absorb_verdicts(other)
             moved = other.evidence.update(claim=claim)
             claim.citations.add(*other.citations.all())
+            other_id = other.pk
             other.delete()
             claim.article.claims.filter(ordinal__gt=other.ordinal).update(
                 ordinal=models.F("ordinal") - 1
@@ -631,7 +632,7 @@ class Claim(models.Model):
                 after={"merged": claim.span(), "verdicts": outcome, "evidence_moved": moved},
                 article_id=claim.article_id,
                 claim_id=claim.pk,
-                other_claim_id=other.pk,
+                other_claim_id=other_id,
             )
         return claim
 
