@@ -24,11 +24,11 @@ from claims.views.articles import panel_context, render_screen
 PAGE = "claims/article_detail.html"
 
 
-def screen_url(claim: Claim, request: AuthedRequest, claim_id: int | None = None) -> str:
+def screen_url(claim: Claim, request: AuthedRequest, *, anchor: bool = True) -> str:
     filters = reading.Filters.from_query(request.GET)
     url = reverse("article-detail", args=[claim.article.project.slug, claim.article_id])
-    target = claim_id or claim.pk
-    return f"{url}?{filters.query(claim=target)}#claim-{target}"
+    url = f"{url}?{filters.query(claim=claim.pk)}"
+    return f"{url}#claim-{claim.pk}" if anchor else url
 
 
 def respond(
@@ -102,7 +102,9 @@ def claim_verdict(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespo
                 expected_version=data["version"],
             )
     except Conflict as conflict:
-        return respond(request, claim, verdict_form=form, conflict=conflict, status=409)
+        return respond(
+            request, claim, verdict_form=form, conflict=conflict, status=409, spans=[claim]
+        )
     except ValidationError as error:
         form.add_error(None, error)
         return respond(request, claim, verdict_form=form, status=422)
@@ -217,5 +219,7 @@ def edit(request: AuthedRequest, claim: Claim, change: Any, message: str) -> Htt
         messages.success(request, message)
         return HttpResponseRedirect(screen_url(claim, request))
     response = HttpResponse(status=204)
-    response["HX-Redirect"] = screen_url(claim, request)
+    # No #fragment: a redirect that differs from the current address only by its fragment
+    # would scroll instead of reloading the changed text.
+    response["HX-Redirect"] = screen_url(claim, request, anchor=False)
     return response
