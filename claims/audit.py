@@ -78,24 +78,26 @@ class Writer:
         article_id: int | None = None,
         claim_id: int | None = None,
         other_claim_id: int | None = None,
+        reverts: int | None = None,
     ) -> AuditEvent:
         from claims.models import AuditEvent
 
         chain = self.chain
         now = timezone.now()
         seq = chain.head_seq + 1
-        body = canonical_json(
-            {
-                "action": action,
-                "actor": actor.get_username() if actor is not None else None,
-                "after": after,
-                "at": utc_stamp(now),
-                "before": before,
-                "project": chain.project_slug,
-                "seq": seq,
-                "target": target,
-            }
-        )
+        data = {
+            "action": action,
+            "actor": actor.get_username() if actor is not None else None,
+            "after": after,
+            "at": utc_stamp(now),
+            "before": before,
+            "project": chain.project_slug,
+            "seq": seq,
+            "target": target,
+        }
+        if reverts is not None:
+            data["reverts"] = reverts  # the seq of the event whose "before" this re-applies
+        body = canonical_json(data)
         event = AuditEvent.objects.create(
             chain=chain,
             seq=seq,

@@ -354,6 +354,7 @@ class Claim(models.Model):
         rationale: str = "",
         as_of: dt.date | None = None,
         expected_version: int = 0,
+        reverts: int | None = None,
     ) -> Verdict:
         """Set or change the analyst's verdict, made against ``expected_version`` (0: none)."""
         status = Status(status)
@@ -363,13 +364,19 @@ class Claim(models.Model):
             claim=self, analyst=analyst, status=status, rationale=rationale, as_of=as_of
         )
         verdict.clean_fields(exclude=["claim", "analyst", "version"])
-        return self._write_verdict(analyst, verdict.fields(), expected_version)
+        return self._write_verdict(analyst, verdict.fields(), expected_version, reverts)
 
-    def clear_verdict(self, analyst: Any, *, expected_version: int) -> Verdict:
-        return self._write_verdict(analyst, None, expected_version)
+    def clear_verdict(
+        self, analyst: Any, *, expected_version: int, reverts: int | None = None
+    ) -> Verdict:
+        return self._write_verdict(analyst, None, expected_version, reverts)
 
     def _write_verdict(
-        self, analyst: Any, wanted: dict[str, Any] | None, expected_version: int
+        self,
+        analyst: Any,
+        wanted: dict[str, Any] | None,
+        expected_version: int,
+        reverts: int | None = None,
     ) -> Verdict:
         project = self.article.project
         _require_role(project, analyst, Role.ANALYST)
@@ -405,6 +412,7 @@ class Claim(models.Model):
                 after=wanted,
                 article_id=self.article_id,
                 claim_id=self.pk,
+                reverts=reverts,
             )
         return verdict
 
@@ -435,6 +443,7 @@ class Claim(models.Model):
         rationale: str,
         as_of: dt.date | None = None,
         expected_version: int = 0,
+        reverts: int | None = None,
     ) -> Adjudication:
         """Record (or change) the final status, made against ``expected_version`` (0: none)."""
         status = Status(status)
@@ -444,13 +453,19 @@ class Claim(models.Model):
             raise ValidationError("Say why: an adjudication needs a rationale.")
         wanted = Adjudication(status=status, rationale=rationale.strip(), as_of=as_of)
         wanted.clean_fields(exclude=["claim", "reviewer", "version", "decided_at"])
-        return self._write_adjudication(reviewer, wanted.fields(), expected_version)
+        return self._write_adjudication(reviewer, wanted.fields(), expected_version, reverts)
 
-    def withdraw_adjudication(self, reviewer: Any, *, expected_version: int) -> Adjudication:
-        return self._write_adjudication(reviewer, None, expected_version)
+    def withdraw_adjudication(
+        self, reviewer: Any, *, expected_version: int, reverts: int | None = None
+    ) -> Adjudication:
+        return self._write_adjudication(reviewer, None, expected_version, reverts)
 
     def _write_adjudication(
-        self, reviewer: Any, wanted: dict[str, Any] | None, expected_version: int
+        self,
+        reviewer: Any,
+        wanted: dict[str, Any] | None,
+        expected_version: int,
+        reverts: int | None = None,
     ) -> Adjudication:
         project = self.article.project
         _require_role(project, reviewer, Role.REVIEWER)
@@ -481,6 +496,7 @@ class Claim(models.Model):
                 after=wanted,
                 article_id=self.article_id,
                 claim_id=self.pk,
+                reverts=reverts,
             )
         self.adjudication = adjudication
         return adjudication
@@ -501,7 +517,15 @@ class Claim(models.Model):
             raise ValidationError("This claim is adjudicated; withdraw the adjudication first.")
         return current
 
-    def correct_span(self, user: Any, *, start: int, end: int, expected_version: int) -> Claim:
+    def correct_span(
+        self,
+        user: Any,
+        *,
+        start: int,
+        end: int,
+        expected_version: int,
+        reverts: int | None = None,
+    ) -> Claim:
         """Move the claim's boundaries inside its paragraph, without overlapping a neighbour."""
         project = self.article.project
         _require_role(project, user, Role.REVIEWER)
@@ -531,6 +555,7 @@ class Claim(models.Model):
                 after=claim.span(),
                 article_id=claim.article_id,
                 claim_id=claim.pk,
+                reverts=reverts,
             )
         return claim
 
@@ -569,6 +594,7 @@ class Claim(models.Model):
                 for v in claim.verdicts.exclude(status="").select_related("analyst")
             ]
             evidence = list(claim.evidence.filter(removed_at__isnull=True))
+            originals = [item.pk for item in evidence]
             for item in evidence:
                 item.pk, item.claim = None, right
             Evidence.objects.bulk_create(evidence)
@@ -581,7 +607,10 @@ class Claim(models.Model):
                     "left": claim.span(),
                     "right": right.span(),
                     "verdicts_copied": sorted(v.analyst.get_username() for v in copied),
-                    "evidence_copied": len(evidence),
+                    # [original id, copy id]: enough to fold the copies from the log.
+                    "evidence_copied": [
+                        [old, new.pk] for old, new in zip(originals, evidence, strict=True)
+                    ],
                 },
                 article_id=claim.article_id,
                 claim_id=claim.pk,
@@ -615,7 +644,8 @@ class Claim(models.Model):
                 raise ValidationError("The next claim is adjudicated; withdraw that first.")
             before = {"left": claim.span(), "right": other.span()}
             outcome = claim._absorb_verdicts(other)
-            moved = other.evidence.update(claim=claim)
+            moved = sorted(other.evidence.values_list("pk", flat=True))
+            other.evidence.update(claim=claim)
             claim.citations.add(*other.citations.all())
             other_id = other.pk
             other.delete()
@@ -636,28 +666,35 @@ class Claim(models.Model):
             )
         return claim
 
-    def _absorb_verdicts(self, other: Claim) -> dict[str, str]:
+    def _absorb_verdicts(self, other: Claim) -> dict[str, dict[str, str]]:
+        """Per analyst, what became of their verdicts: kept (first part), agreed (both
+        parts), moved (second part only) or cleared (the parts disagreed)."""
         mine = {v.analyst_id: v for v in self.verdicts.select_related("analyst")}
-        outcome = {}
+        outcome: dict[str, dict[str, str]] = {}
         for theirs in other.verdicts.exclude(status="").select_related("analyst"):
             name = theirs.analyst.get_username()
-            kept = mine.get(theirs.analyst_id)
+            kept = mine.pop(theirs.analyst_id, None)
             if kept is None or not kept.status:
                 if kept is not None:
                     kept.delete()
                 theirs.claim = self
                 theirs.version += 1
                 theirs.save(update_fields=["claim", "version"])
-                outcome[name] = f"kept {theirs.status} from the second part"
+                outcome[name] = {"outcome": "moved", "status": theirs.status}
             elif kept.status == theirs.status:
-                outcome[name] = f"kept {kept.status}: both parts agreed"
+                outcome[name] = {"outcome": "agreed", "status": kept.status}
             else:
-                outcome[name] = f"cleared: {kept.status} and {theirs.status} disagreed"
-                kept.status, kept.as_of, kept.version = "", None, kept.version + 1
-                kept.save(update_fields=["status", "as_of", "version"])
+                outcome[name] = {
+                    "outcome": "cleared",
+                    "status": "",
+                    "was": f"{kept.status} and {theirs.status}",
+                }
+                kept.status, kept.rationale, kept.as_of = "", "", None
+                kept.version += 1
+                kept.save(update_fields=["status", "rationale", "as_of", "version"])
         for kept in mine.values():
-            if kept.status and kept.analyst.get_username() not in outcome:
-                outcome[kept.analyst.get_username()] = f"kept {kept.status} from the first part"
+            if kept.status:
+                outcome[kept.analyst.get_username()] = {"outcome": "kept", "status": kept.status}
         return outcome
 
     def add_evidence(
@@ -774,25 +811,38 @@ class Evidence(models.Model):
             "added_by": self.added_by.get_username(),
         }
 
-    def remove(self, user: Any) -> None:
+    def remove(self, user: Any, *, reverts: int | None = None) -> None:
         """Soft-remove: the row stays for history. Analysts remove their own; admins any."""
+        self._set_removed(user, removed=True, reverts=reverts)
+
+    def restore(self, user: Any, *, reverts: int | None = None) -> None:
+        """Bring removed evidence back (a revert of its removal)."""
+        self._set_removed(user, removed=False, reverts=reverts)
+
+    def _set_removed(self, user: Any, *, removed: bool, reverts: int | None) -> None:
         claim = self.claim
         project = claim.article.project
         if not (self.added_by_id == user.pk and project.has_role(user, Role.ANALYST)):
             _require_role(project, user, Role.ADMIN)
         with audit.writing(project) as writer:
             current = Evidence.objects.get(pk=self.pk)
-            if current.removed_at is not None:
-                raise Conflict(current, "This evidence was already removed.")
-            self.removed_at, self.removed_by = timezone.now(), user
+            if (current.removed_at is not None) == removed:
+                state = "removed" if removed else "in place"
+                raise Conflict(current, f"This evidence is already {state}.")
+            if removed:
+                self.removed_at, self.removed_by = timezone.now(), user
+            else:
+                self.removed_at, self.removed_by = None, None
             self.save(update_fields=["removed_at", "removed_by"])
             writer.append(
-                action="evidence.removed",
+                action="evidence.removed" if removed else "evidence.restored",
                 actor=user,
                 target={**claim.target(), "type": "evidence", "evidence": self.pk},
-                before=self.fields(),
+                before=self.fields() if removed else None,
+                after=None if removed else self.fields(),
                 article_id=claim.article_id,
                 claim_id=claim.pk,
+                reverts=reverts,
             )
 
 

@@ -352,8 +352,8 @@ def test_reviewer_merges_claims_and_verdicts_go_somewhere_sensible(
     event = last_event()
     assert event["action"] == "claim.merged"
     assert event["after"]["verdicts"] == {
-        "bob": "kept supported: both parts agreed",
-        "carol": "cleared: supported and disputed disagreed",
+        "bob": {"outcome": "agreed", "status": "supported"},
+        "carol": {"outcome": "cleared", "status": "", "was": "supported and disputed"},
     }
     assert Verdict.objects.get(claim=first, analyst=carol).status == ""
 
