@@ -1,0 +1,180 @@
+"""The state of a project folded from its audit events: what it was at any past moment.
+
+``fold(bodies)`` replays event bodies in seq order and is pure (no Django). Folding the
+whole log must give exactly what the database holds now; a test checks that, so a write
+that bypassed the write path would show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ClaimState:
+    id: int
+    article: int
+    start: int
+    end: int
+
+
+@dataclass
+class VerdictState:
+    status: str
+    rationale: str
+    as_of: str | None
+    version: int
+
+
+@dataclass
+class EvidenceState:
+    id: int
+    claim: int
+    fields: dict[str, Any]
+    removed: bool = False
+
+
+@dataclass
+class AdjudicationState:
+    status: str
+    rationale: str
+    as_of: str | None
+    reviewer: str
+    version: int
+
+
+@dataclass
+class State:
+    seq: int = 0
+    members: dict[str, str] = field(default_factory=dict)  # username -> role
+    articles: set[int] = field(default_factory=set)
+    claims: dict[int, ClaimState] = field(default_factory=dict)
+    verdicts: dict[tuple[int, str], VerdictState] = field(default_factory=dict)
+    evidence: dict[int, EvidenceState] = field(default_factory=dict)
+    adjudications: dict[int, AdjudicationState] = field(default_factory=dict)
+
+    def apply(self, body: dict[str, Any]) -> None:
+        handler = HANDLERS.get(body["action"])
+        if handler is not None:
+            handler(self, body)
+        self.seq = body["seq"]
+
+
+def fold(bodies: Iterable[dict[str, Any]]) -> State:
+    state = State()
+    for body in bodies:
+        state.apply(body)
+    return state
+
+
+def _project_created(state: State, body: dict[str, Any]) -> None:
+    if body["after"]["admin"]:
+        state.members[body["after"]["admin"]] = "admin"
+
+
+def _member(state: State, body: dict[str, Any]) -> None:
+    if body["after"] is None:
+        state.members.pop(body["before"]["user"], None)
+    else:
+        state.members[body["after"]["user"]] = body["after"]["role"]
+
+
+def _imported(state: State, body: dict[str, Any]) -> None:
+    article = body["target"]["article"]
+    state.articles.add(article)
+    for claim_id, start, end in body["after"]["claims"]:
+        state.claims[claim_id] = ClaimState(claim_id, article, start, end)
+
+
+def _verdict(state: State, body: dict[str, Any]) -> None:
+    key = (body["target"]["claim"], body["target"]["analyst"])
+    previous = state.verdicts.get(key)
+    version = previous.version + 1 if previous else 1
+    after = body["after"] or {"status": "", "rationale": "", "as_of": None}
+    state.verdicts[key] = VerdictState(after["status"], after["rationale"], after["as_of"], version)
+
+
+def _evidence_added(state: State, body: dict[str, Any]) -> None:
+    target = body["target"]
+    state.evidence[target["evidence"]] = EvidenceState(
+        target["evidence"], target["claim"], dict(body["after"])
+    )
+
+
+def _evidence_removed(state: State, body: dict[str, Any]) -> None:
+    state.evidence[body["target"]["evidence"]].removed = body["action"] == "evidence.removed"
+
+
+def _span(state: State, body: dict[str, Any]) -> None:
+    claim = state.claims[body["target"]["claim"]]
+    claim.start, claim.end = body["after"]["start"], body["after"]["end"]
+
+
+def _split(state: State, body: dict[str, Any]) -> None:
+    left, right = body["after"]["left"], body["after"]["right"]
+    claim = state.claims[left["claim"]]
+    claim.end = left["end"]
+    state.claims[right["claim"]] = ClaimState(
+        right["claim"], claim.article, right["start"], right["end"]
+    )
+    for name in body["after"]["verdicts_copied"]:
+        original = state.verdicts[(left["claim"], name)]
+        state.verdicts[(right["claim"], name)] = VerdictState(
+            original.status, original.rationale, original.as_of, 1
+        )
+    for old, new in body["after"]["evidence_copied"]:
+        source = state.evidence[old]
+        state.evidence[new] = EvidenceState(new, right["claim"], dict(source.fields))
+
+
+def _merged(state: State, body: dict[str, Any]) -> None:
+    merged = body["after"]["merged"]
+    first, second = merged["claim"], body["before"]["right"]["claim"]
+    state.claims[first].end = merged["end"]
+    for name, what in body["after"]["verdicts"].items():
+        if what["outcome"] == "moved":
+            moved = state.verdicts[(second, name)]
+            moved.version += 1
+            state.verdicts[(first, name)] = moved
+        elif what["outcome"] == "cleared":
+            kept = state.verdicts[(first, name)]
+            kept.status, kept.rationale, kept.as_of = "", "", None
+            kept.version += 1
+    for key in [key for key in state.verdicts if key[0] == second]:
+        del state.verdicts[key]
+    for evidence_id in body["after"]["evidence_moved"]:
+        state.evidence[evidence_id].claim = first
+    del state.claims[second]
+
+
+def _adjudication(state: State, body: dict[str, Any]) -> None:
+    claim = body["target"]["claim"]
+    previous = state.adjudications.get(claim)
+    version = previous.version + 1 if previous else 1
+    after = body["after"] or {"status": "", "rationale": "", "as_of": None}
+    state.adjudications[claim] = AdjudicationState(
+        after["status"], after["rationale"], after["as_of"], body["actor"], version
+    )
+
+
+HANDLERS = {
+    "project.created": _project_created,
+    "member.added": _member,
+    "member.role_changed": _member,
+    "member.removed": _member,
+    "article.imported": _imported,
+    "verdict.set": _verdict,
+    "verdict.changed": _verdict,
+    "verdict.cleared": _verdict,
+    "evidence.added": _evidence_added,
+    "evidence.removed": _evidence_removed,
+    "evidence.restored": _evidence_removed,
+    "claim.span_corrected": _span,
+    "claim.split": _split,
+    "claim.merged": _merged,
+    "adjudication.set": _adjudication,
+    "adjudication.changed": _adjudication,
+    "adjudication.withdrawn": _adjudication,
+}
