@@ -123,6 +123,10 @@ class Project(models.Model):
         role = self.memberships.filter(user=user).values_list("role", flat=True).first()
         return Role(role) if role else None
 
+    def sees_everything(self, role: Role | str) -> bool:
+        """Blind review: only reviewers and admins see every verdict before giving theirs."""
+        return not self.blind or ROLE_RANK[Role(role)] >= ROLE_RANK[Role.REVIEWER]
+
     def has_role(self, user: Any, role: Role) -> bool:
         mine = self.role_of(user)
         return mine is not None and ROLE_RANK[mine] >= ROLE_RANK[role]

@@ -84,15 +84,11 @@ class ClaimView:
         return sum(self.counts.values())
 
 
-def sees_everything(project: Project, role: Role) -> bool:
-    return not project.blind or ROLE_RANK[role] >= ROLE_RANK[Role.REVIEWER]
-
-
 def claim_view(claim: Claim, verdicts: list[Verdict], user: Any, project: Project) -> ClaimView:
     """The member's view of one claim, from all of its verdict rows (cleared ones too)."""
     mine = next((v for v in verdicts if v.analyst_id == user.pk), None)
     current = [v for v in verdicts if v.status]
-    visible = sees_everything(project, project.my_role) or bool(mine and mine.status)
+    visible = project.sees_everything(project.my_role) or bool(mine and mine.status)
     view = ClaimView(claim=claim, mine=mine, team_visible=visible)
     if visible:
         view.counts = dict(Counter(v.status for v in current))

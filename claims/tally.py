@@ -16,7 +16,6 @@ from django.db.models import QuerySet
 
 from claims import agreement, consensus
 from claims.models import Claim, Project, Status, Verdict
-from claims.reading import sees_everything
 
 
 @dataclass
@@ -97,7 +96,7 @@ def tally(claims: QuerySet[Claim], project: Project, user: Any) -> Tally:
     by_claim: dict[int, dict[str, Verdict]] = defaultdict(dict)
     for verdict in verdicts.select_related("analyst"):
         by_claim[verdict.claim_id][verdict.analyst.get_username()] = verdict
-    everything = sees_everything(project, project.my_role)
+    everything = project.sees_everything(project.my_role)
     me = user.get_username()
     for row in rows:
         given = by_claim.get(row.claim.pk, {})

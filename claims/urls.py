@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from claims.views import articles, claims, consensus, imports, members, projects
+from claims.views import articles, claims, consensus, history, imports, members, projects
 
 urlpatterns = [
     path("", projects.project_list, name="project-list"),
@@ -48,5 +48,13 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/queue/", consensus.queue, name="queue"),
     path("p/<slug:slug>/c/<int:claim_id>/adjudicate/", consensus.adjudicate, name="adjudicate"),
+    path("p/<slug:slug>/c/<int:claim_id>/history/", history.claim_history, name="claim-history"),
+    path(
+        "p/<slug:slug>/a/<int:article_id>/activity/",
+        history.article_activity,
+        name="article-activity",
+    ),
+    path("p/<slug:slug>/activity/", history.project_activity, name="project-activity"),
+    path("p/<slug:slug>/events/<int:seq>/revert/", history.event_revert, name="event-revert"),
     path("admin/", admin.site.urls),
 ]

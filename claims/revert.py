@@ -1,0 +1,155 @@
+"""Reverting one event: a new event, through the same verbs and version checks, that
+re-applies the event's ``before`` and names the event it reverts.
+
+``plan()`` reads the current state and says whether it moved on since the event (then
+the user is asked before anything is overwritten); ``Plan.apply()`` makes the change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from claims.models import Adjudication, AuditEvent, Claim, Evidence, Project, Verdict
+
+
+class NotRevertable(ValueError):
+    """This event cannot be reverted (any more); the message says why."""
+
+
+@dataclass
+class Plan:
+    seq: int
+    what: str  # in words: "bob's verdict on claim 12"
+    current: Any  # the state now, in the event's terms (None for absent)
+    restores: Any  # the state the revert brings back (the event's "before")
+    version: int  # the version the revert is made against
+    changed_since: bool
+    change: Callable[[Any, int], Any]
+
+    def apply(self, user: Any, version: int) -> Any:
+        return self.change(user, version)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _claim(project: Project, claim_id: int) -> Claim:
+    claim = (
+        Claim.objects.select_related("article", "block").filter(
+            pk=claim_id, article__project=project
+        )
+    ).first()
+    if claim is None:
+        raise NotRevertable("The claim no longer exists: it was merged into another.")
+    claim.article.project = project
+    return claim
+
+
+def plan(project: Project, event: AuditEvent) -> Plan:
+    body = json.loads(event.body)
+    action, seq, target = body["action"], event.seq, body["target"]
+    before, after = body["before"], body["after"]
+    if action.startswith("verdict."):
+        return _verdict_plan(project, seq, target, before, after)
+    if action.startswith("adjudication."):
+        return _adjudication_plan(project, seq, target, before, after)
+    if action.startswith("evidence."):
+        return _evidence_plan(project, seq, target, action)
+    if action == "claim.span_corrected":
+        claim = _claim(project, target["claim"])
+        now = {"start": claim.start, "end": claim.end}
+        return Plan(
+            seq,
+            f"the text of claim {claim.ordinal}",
+            claim.span(),
+            before,
+            claim.version,
+            now != {"start": after["start"], "end": after["end"]},
+            lambda user, version: claim.correct_span(
+                user,
+                start=before["start"],
+                end=before["end"],
+                expected_version=version,
+                reverts=seq,
+            ),
+        )
+    raise NotRevertable("Only verdicts, evidence, text corrections and adjudications revert.")
+
+
+def _verdict_plan(project: Project, seq: int, target: dict, before: Any, after: Any) -> Plan:
+    claim = _claim(project, target["claim"])
+    row = Verdict.objects.filter(claim=claim, analyst__username=target["analyst"]).first()
+    current = row.fields() if row and row.status else None
+
+    def change(user: Any, version: int) -> Any:
+        if before is None:
+            return claim.clear_verdict(user, expected_version=version, reverts=seq)
+        return claim.set_verdict(
+            user,
+            before["status"],
+            rationale=before["rationale"],
+            as_of=_date(before["as_of"]),
+            expected_version=version,
+            reverts=seq,
+        )
+
+    what = f"{target['analyst']}'s verdict on claim {claim.ordinal}"
+    return Plan(seq, what, current, before, row.version if row else 0, current != after, change)
+
+
+def _adjudication_plan(project: Project, seq: int, target: dict, before: Any, after: Any) -> Plan:
+    claim = _claim(project, target["claim"])
+    row = Adjudication.objects.filter(claim=claim).first()
+    current = row.fields() if row and row.status else None
+
+    def change(user: Any, version: int) -> Any:
+        if before is None:
+            return claim.withdraw_adjudication(user, expected_version=version, reverts=seq)
+        return claim.adjudicate(
+            user,
+            before["status"],
+            rationale=before["rationale"],
+            as_of=_date(before["as_of"]),
+            expected_version=version,
+            reverts=seq,
+        )
+
+    what = f"the adjudication of claim {claim.ordinal}"
+    return Plan(seq, what, current, before, row.version if row else 0, current != after, change)
+
+
+def _evidence_plan(project: Project, seq: int, target: dict, action: str) -> Plan:
+    evidence = (
+        Evidence.objects.select_related("claim__article", "added_by")
+        .filter(pk=target["evidence"], claim__article__project=project)
+        .first()
+    )
+    if evidence is None:
+        raise NotRevertable("That evidence no longer exists.")
+    evidence.claim.article.project = project
+    removed_now = evidence.removed_at is not None
+    remove = action in ("evidence.added", "evidence.restored")
+    if removed_now == remove:
+        state = "removed" if remove else "in place"
+        raise NotRevertable(f"Nothing to revert: the evidence is already {state}.")
+
+    def change(user: Any, version: int) -> Any:
+        if remove:
+            return evidence.remove(user, reverts=seq)
+        return evidence.restore(user, reverts=seq)
+
+    state = {"removed": removed_now}
+    return Plan(
+        seq,
+        f"evidence “{evidence.title or evidence.url}”",
+        state,
+        {"removed": remove},
+        0,
+        False,
+        change,
+    )
