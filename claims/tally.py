@@ -9,6 +9,7 @@ are computed over the claims they can see.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,10 +92,23 @@ class Tally:
 def tally(claims: QuerySet[Claim], project: Project, user: Any) -> Tally:
     """Count the verdicts of ``claims`` as ``user`` may see them: three queries."""
     counted = claims.with_consensus().select_related("article").prefetch_related("citations")
-    rows = [Row(claim=claim, visible=True) for claim in counted.order_by("article_id", "start")]
     verdicts = Verdict.objects.filter(claim__in=claims.values("pk")).exclude(status="")
+    return tally_of(
+        list(counted.order_by("article_id", "start")),
+        verdicts.select_related("analyst"),
+        project,
+        user,
+    )
+
+
+def tally_of(
+    claims: list[Claim], verdicts: Iterable[Verdict], project: Project, user: Any
+) -> Tally:
+    """The tally of claims (carrying ``with_consensus()`` counts) and their current
+    verdicts, however they were obtained: from the database or folded from the log."""
+    rows = [Row(claim=claim, visible=True) for claim in claims]
     by_claim: dict[int, dict[str, Verdict]] = defaultdict(dict)
-    for verdict in verdicts.select_related("analyst"):
+    for verdict in verdicts:
         by_claim[verdict.claim_id][verdict.analyst.get_username()] = verdict
     everything = project.sees_everything(project.my_role)
     me = user.get_username()

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from claims import reading
+from claims import past, reading
 from claims.access import article_for
 from claims.forms import EvidenceForm
 from claims.http import AuthedRequest
@@ -28,6 +28,9 @@ def render_screen(
 ) -> HttpResponse:
     """The whole screen; ``selected`` (or ``?claim=``) opens that claim's panel."""
     filters = reading.Filters.from_query(request.GET)
+    moment = past.parse_moment(request.GET.get("as_of", ""))
+    if moment is not None:
+        return render_past(request, article, filters, moment)
     views = reading.reading_claims(article, request.user)
     matching = reading.apply_filters(views, filters)
     wanted = selected.pk if selected else _int(request.GET.get("claim"))
@@ -50,6 +53,47 @@ def render_screen(
         verdicts = [current.mine, *current.others] if current.team_visible else None
         context |= panel_context(current.claim, request, verdicts=_present(verdicts), **panel_extra)
     return render(request, PAGE, context, status=status)
+
+
+def render_past(
+    request: AuthedRequest, article: Article, filters: reading.Filters, moment: Any
+) -> HttpResponse:
+    """The screen as it stood at ``moment``, folded from the log: read-only."""
+    then = past.Past(article, moment)
+    by_claim: dict[int, list[Any]] = {}
+    for verdict in then.verdicts(current_only=False):
+        by_claim.setdefault(verdict.claim_id, []).append(verdict)
+    views = [
+        reading.claim_view(claim, by_claim.get(claim.pk, []), request.user, article.project)
+        for claim in then.claims
+    ]
+    matching = reading.apply_filters(views, filters)
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    wanted = _int(request.GET.get("claim"))
+    current = next((v for v in views if v.claim.pk == wanted), None)
+    for view in views:
+        view.href = "?" + filters.query(claim=view.claim.pk, as_of=stamp)
+        view.selected = view is current
+    context = {
+        "project": article.project,
+        "article": article,
+        "blocks": reading.reading_blocks(article, views),
+        "filters": filters,
+        "show_choices": reading.SHOW_CHOICES,
+        "sections": reading.sections(views),
+        "matching": matching,
+        "total": len(views),
+        "progress": then.progress(request.user, article.project.min_verdicts),
+        "as_of": moment,
+        "as_of_stamp": stamp,
+    }
+    if current is not None:
+        evidence = then.evidence(current.claim.pk)
+        if not current.team_visible:
+            evidence = [e for e in evidence if e.added_by == request.user]
+        context |= {"view": current, "claim": current.claim, "evidence": evidence}
+        context["citations"] = list(current.claim.citations.all())
+    return render(request, PAGE, context)
 
 
 def panel_context(claim: Claim, request: AuthedRequest, **extra: Any) -> dict[str, Any]:

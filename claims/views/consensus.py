@@ -16,12 +16,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from claims import charts, exports
+from claims import charts, exports, past
 from claims.access import article_for, claim_for, project_for
 from claims.forms import AdjudicationForm
 from claims.http import AuthedRequest
 from claims.models import ROLE_RANK, Article, Claim, Conflict, Evidence, Role
-from claims.tally import Row, Tally, tally
+from claims.tally import Row, Tally, tally, tally_of
 
 STATES = ["unreviewed", "unanimous", "majority", "contested", "adjudicated"]
 
@@ -45,7 +45,12 @@ def figures_context(result: Tally) -> dict[str, Any]:
 @login_required
 def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
     article = article_for(request, slug, article_id)
-    result = tally(Claim.objects.filter(article=article), article.project, request.user)
+    moment = past.parse_moment(request.GET.get("as_of", ""))
+    if moment is None:
+        result = tally(Claim.objects.filter(article=article), article.project, request.user)
+    else:
+        then = past.Past(article, moment)
+        result = tally_of(then.claims, then.verdicts(), article.project, request.user)
     state, section, analyst = (request.GET.get(k, "") for k in ("state", "section", "analyst"))
     rows = [
         row
@@ -63,6 +68,8 @@ def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> Htt
         "states": STATES,
         "sections": sorted({r.claim.section for r in result.rows if r.claim.section}),
         "chosen": {"state": state, "section": section, "analyst": analyst},
+        "as_of": moment,
+        "as_of_stamp": moment.strftime("%Y-%m-%dT%H:%M:%S") if moment else "",
     }
     return render(request, "claims/consensus.html", context)
 

@@ -1,0 +1,168 @@
+"""An article as it stood at a past moment, folded from the audit log.
+
+The objects built here are unsaved model instances carrying the folded values, so the
+article and consensus screens can show the past with the same code that shows the
+present. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import prefetch_related_objects
+from django.utils import timezone
+
+from claims.fold import State, fold
+from claims.models import (
+    Adjudication,
+    Article,
+    AuditEvent,
+    BlockKind,
+    Claim,
+    Evidence,
+    Project,
+    Status,
+    Verdict,
+)
+from claims.reading import Progress
+
+
+def parse_moment(value: str) -> dt.datetime | None:
+    """``YYYY-MM-DD`` (the end of that day, UTC) or ``YYYY-MM-DDTHH:MM[:SS]`` (UTC)."""
+    value = value.strip()
+    try:
+        if len(value) == 10:
+            day = dt.date.fromisoformat(value)
+            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
+
+
+def state_at(project: Project, moment: dt.datetime) -> State:
+    """Fold the project's events up to ``moment`` (streamed, in seq order)."""
+    bodies = (
+        AuditEvent.objects.filter(chain__project=project, created_at__lte=moment)
+        .order_by("seq")
+        .values_list("body", flat=True)
+        .iterator(chunk_size=2000)
+    )
+    return fold(json.loads(body) for body in bodies)
+
+
+class Past:
+    """One article at one moment: claims, verdicts and evidence as unsaved instances."""
+
+    def __init__(self, article: Article, moment: dt.datetime) -> None:
+        self.article, self.moment = article, moment
+        self.state = state_at(article.project, moment)
+        names = {name for _claim, name in self.state.verdicts} | {
+            a.reviewer for a in self.state.adjudications.values()
+        }
+        names |= {e.fields["added_by"] for e in self.state.evidence.values()}
+        self.users = {
+            u.get_username(): u for u in get_user_model().objects.filter(username__in=names)
+        }
+        self.claims = self._claims()
+
+    def _claims(self) -> list[Claim]:
+        article = self.article
+        blocks = list(article.blocks.order_by("ordinal"))
+        starts = [block.start for block in blocks]
+        spans = sorted(
+            (c for c in self.state.claims.values() if c.article == article.pk),
+            key=lambda c: c.start,
+        )
+        claims = []
+        for ordinal, span in enumerate(spans, start=1):
+            index = max(bisect.bisect_right(starts, span.start) - 1, 0)
+            headings = [b for b in blocks[:index] if b.kind == BlockKind.HEADING]
+            section = article.text[headings[-1].start : headings[-1].end] if headings else ""
+            claim = Claim(
+                pk=span.id,
+                article=article,
+                block=blocks[index],
+                ordinal=ordinal,
+                start=span.start,
+                end=span.end,
+                section=section,
+                sentence=0,
+            )
+            self._count(claim)
+            claims.append(claim)
+        prefetch_related_objects(claims, "citations")
+        return claims
+
+    def _count(self, claim: Claim) -> None:
+        statuses = [
+            v.status for (c, _name), v in self.state.verdicts.items() if c == claim.pk and v.status
+        ]
+        for status in Status.values:
+            setattr(claim, f"n_{status}", statuses.count(status))
+        folded = self.state.adjudications.get(claim.pk)
+        if folded is not None and folded.status:
+            claim.adjudication = Adjudication(
+                claim=claim,
+                reviewer=self.users.get(folded.reviewer),
+                status=folded.status,
+                rationale=folded.rationale,
+                as_of=_date(folded.as_of),
+                version=folded.version,
+            )
+        else:
+            # Cache "no adjudication" so that nothing asks the database for today's.
+            Claim.adjudication.related.set_cached_value(claim, None)
+
+    def verdicts(self, *, current_only: bool = True) -> list[Verdict]:
+        ids = {claim.pk for claim in self.claims}
+        return [
+            Verdict(
+                claim_id=claim_id,
+                analyst=self.users[name],
+                status=v.status,
+                rationale=v.rationale,
+                as_of=_date(v.as_of),
+                version=v.version,
+            )
+            for (claim_id, name), v in self.state.verdicts.items()
+            if claim_id in ids and name in self.users and (v.status or not current_only)
+        ]
+
+    def evidence(self, claim_id: int) -> list[Evidence]:
+        return [
+            Evidence(
+                pk=e.id,
+                claim_id=claim_id,
+                url=e.fields["url"],
+                title=e.fields["title"],
+                stance=e.fields["stance"],
+                quote=e.fields["quote"],
+                note=e.fields["note"],
+                added_by=self.users.get(e.fields["added_by"]),
+            )
+            for e in self.state.evidence.values()
+            if e.claim == claim_id and not e.removed
+        ]
+
+    def progress(self, user: Any, min_verdicts: int) -> Progress:
+        name = user.get_username()
+        mine = sum(
+            1
+            for claim in self.claims
+            if (v := self.state.verdicts.get((claim.pk, name))) is not None and v.status
+        )
+        team = sum(1 for claim in self.claims if sum(claim.counts().values()) >= min_verdicts)
+        return Progress(total=len(self.claims), mine=mine, team=team)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def describe_moment(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
