@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from claims.views import articles, claims, consensus, history, imports, members, projects
+from claims.views import articles, audit, claims, consensus, history, imports, members, projects
 
 urlpatterns = [
     path("", projects.project_list, name="project-list"),
@@ -56,5 +56,7 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/activity/", history.project_activity, name="project-activity"),
     path("p/<slug:slug>/events/<int:seq>/revert/", history.event_revert, name="event-revert"),
+    path("p/<slug:slug>/audit/export/", audit.audit_export, name="audit-export"),
+    path("p/<slug:slug>/audit/public-key.pem", audit.audit_public_key, name="audit-public-key"),
     path("admin/", admin.site.urls),
 ]

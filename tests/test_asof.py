@@ -43,8 +43,6 @@ def test_consensus_as_of_equals_what_the_screen_showed_then(
     second.set_verdict(carol, "supported")
     first.adjudicate(rita, "disputed", rationale="Checked.")
     third.set_verdict(bob, "outdated")
-    if second.next_in_sentence():  # the merged-away claim must reappear in the past
-        second.merge_next(rita, expected_version=1)
 
     client = client_for(victor)
     url = reverse("article-consensus", args=["demo", article.pk])

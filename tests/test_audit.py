@@ -13,6 +13,7 @@ from django.db import connection
 
 from claims import audit
 from claims.models import AuditEvent, Conflict, Evidence, Role, Verdict
+from tests.tampering import triggers_off
 
 
 def events_after(seq: int, project: Any) -> list[dict[str, Any]]:
@@ -227,7 +228,8 @@ def test_events_cannot_be_changed_or_deleted_through_the_model(project: Any) -> 
 
 
 def tamper(sql: str, params: list[Any]) -> None:
-    with connection.cursor() as cursor:
+    """Alter events behind the application's back, lifting the append-only triggers."""
+    with triggers_off(), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
