@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+
+from claims.middleware import operation_id, pause_before_commit
 
 if TYPE_CHECKING:
     from claims.models import AuditChain, AuditEvent, Project
@@ -97,6 +100,9 @@ class Writer:
         }
         if reverts is not None:
             data["reverts"] = reverts  # the seq of the event whose "before" this re-applies
+        op = operation_id.get()
+        if op is not None:
+            data["op"] = op  # the client's operation id, to match acknowledged writes
         body = canonical_json(data)
         event = AuditEvent.objects.create(
             chain=chain,
@@ -137,6 +143,8 @@ def writing(project: Project) -> Iterator[Writer]:
         count = len(writer.events)
         if count != 1 and not (count == 0 and writer.skipped):
             raise AuditError(f"A change must write exactly one audit event; it wrote {count}.")
+        if pause_before_commit.get():
+            time.sleep(pause_before_commit.get())  # fault-injection tests only
 
 
 @dataclass(frozen=True)

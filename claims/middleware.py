@@ -1,0 +1,74 @@
+"""Request-scoped context for the write path, and logging of denied requests."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+# The client's operation id for the write this request makes, recorded in its audit event
+# so that a client can match acknowledged writes to events.
+operation_id: ContextVar[str | None] = ContextVar("operation_id", default=None)
+# Test-only: seconds to hold the transaction open before commit (fault-injection tests).
+pause_before_commit: ContextVar[float] = ContextVar("pause_before_commit", default=0.0)
+
+OPERATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+denied_log = logging.getLogger("claims.denied")
+
+
+def printable(value: str, limit: int = 300) -> str:
+    """Escape control characters so a logged value cannot forge or split log lines."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value[:limit])
+
+
+class OperationMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        op = request.headers.get("X-Operation-Id", "")
+        op_token = operation_id.set(op if OPERATION_ID.fullmatch(op) else None)
+        pause_token = None
+        if settings.CLAIMS_FAULT_INJECTION:
+            try:
+                pause = min(float(request.headers.get("X-Test-Pause-Before-Commit", "0")), 30.0)
+            except ValueError:
+                pause = 0.0
+            pause_token = pause_before_commit.set(pause)
+        try:
+            return self.get_response(request)
+        finally:
+            operation_id.reset(op_token)
+            if pause_token is not None:
+                pause_before_commit.reset(pause_token)
+
+
+class DeniedLogMiddleware:
+    """Log every 403 and 404 inside a project with user, path and reason (no secrets:
+    never the query string, headers or body)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.denied_reason = ""
+        response = self.get_response(request)
+        if response.status_code in (403, 404) and request.path.startswith("/p/"):
+            user = request.user.get_username() if request.user.is_authenticated else "-"
+            denied_log.warning(
+                "denied status=%s user=%s method=%s path=%s reason=%s",
+                response.status_code,
+                printable(user),
+                request.method,
+                printable(request.path),
+                printable(getattr(request, "denied_reason", "") or "not allowed"),
+            )
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        request.denied_reason = str(exception)

@@ -1,0 +1,108 @@
+"""Production settings, security headers, the health check, operation ids and denied logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.test import Client
+from django.urls import reverse
+
+from claims.models import AuditEvent
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
+    return (
+        env
+        | {"SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "claims.example.org"}
+        | extra
+    )
+
+
+def test_production_settings_pass_the_deploy_check() -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    env = production_env()
+    del env["SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_security_headers_on_every_page(db: Any) -> None:
+    response = Client().get(reverse("login"))
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_health_check_reports_the_database(db: Any) -> None:
+    response = Client().get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "up"}
+
+
+def test_operation_id_is_recorded_in_the_event(claim: Any, bob: Any) -> None:
+    client = Client()
+    client.force_login(bob)
+    data = {"status": "supported", "rationale": "", "as_of": "", "version": 0}
+    client.post(
+        reverse("claim-verdict", args=["demo", claim.pk]), data, HTTP_X_OPERATION_ID="op-bob-0001"
+    )
+    assert json.loads(AuditEvent.objects.latest("seq").body)["op"] == "op-bob-0001"
+
+
+def test_a_malformed_operation_id_is_ignored(claim: Any, bob: Any) -> None:
+    client = Client()
+    client.force_login(bob)
+    data = {"status": "supported", "rationale": "", "as_of": "", "version": 0}
+    client.post(
+        reverse("claim-verdict", args=["demo", claim.pk]), data, HTTP_X_OPERATION_ID="bad id\n"
+    )
+    assert "op" not in json.loads(AuditEvent.objects.latest("seq").body)
+
+
+def test_denied_requests_are_logged_with_control_characters_escaped(
+    project: Any, mallory: Any, caplog: Any
+) -> None:
+    client = Client()
+    client.force_login(mallory)
+    with caplog.at_level("WARNING", logger="claims.denied"):
+        client.get("/p/demo/?token=secret-value")
+        client.get("/p/demo%0Aforged/")
+    lines = [r.getMessage() for r in caplog.records if r.name == "claims.denied"]
+    assert any("status=404 user=mallory method=GET path=/p/demo/" in line for line in lines)
+    assert all("secret-value" not in line for line in lines)
+    assert all("\n" not in line for line in lines)
+    assert any("\\x0a" in line for line in lines)
