@@ -72,3 +72,26 @@ class DeniedLogMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         request.denied_reason = str(exception)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is down, restarting or full gets a clear 503, not a server error:
+    the write path's transaction was rolled back, so nothing was half-written."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.db import InterfaceError, OperationalError
+        from django.template.loader import render_to_string
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logging.getLogger("claims").error("database unavailable: %s", printable(str(exception)))
+        html = render_to_string("503.html", request=request)
+        response = HttpResponse(html, status=503)
+        response["Retry-After"] = "5"
+        return response

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "claims.middleware.OperationMiddleware",
     "claims.middleware.DeniedLogMiddleware",
+    "claims.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "claims.urls"
@@ -113,7 +114,9 @@ else:
                 # select_for_update() on the audit chain head that PostgreSQL gets.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                # Extra pragmas, e.g. max_page_count to simulate a full disk in fault tests.
+                + os.environ.get("SQLITE_EXTRA_PRAGMAS", ""),
             },
         }
     }
