@@ -5,6 +5,7 @@ SQLite under ``var/`` unless ``DATABASE_URL`` names a PostgreSQL server.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "claims",
 ]
 
@@ -60,6 +62,13 @@ MIDDLEWARE = [
     "claims.middleware.OperationMiddleware",
     "claims.middleware.DeniedLogMiddleware",
     "claims.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "claims.urls"
@@ -129,6 +138,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling: five failures lock that username, and separately that address, for
+# fifteen minutes. CLAIMS_PROXY_COUNT says how many proxies stand in front of the app,
+# so a forged X-Forwarded-For cannot pick the address that gets counted.
+CLAIMS_PROXY_COUNT = int(os.environ.get("CLAIMS_PROXY_COUNT", "0"))
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "claims.accounts.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_VERBOSE = False
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "project-list"
