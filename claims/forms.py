@@ -67,8 +67,16 @@ class ImportForm(ArticleMetadataForm):
     field_order = ["file", "text", "published_on", "title", "author", "publication"]
     prepared: importer.Prepared | None = None
 
+    def __init__(self, *args: Any, upload_refused: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set when the upload handler stopped reading an upload past the limit.
+        self.upload_refused = upload_refused
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if self.upload_refused:
+            self.add_error("file", self.upload_refused)
+            return cleaned
         upload, text = cleaned.get("file"), cleaned.get("text") or ""
         if upload and text.strip():
             raise forms.ValidationError("Upload a file or paste the text, not both.")

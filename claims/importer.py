@@ -48,10 +48,28 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
+# Magic numbers of compressed and archive formats: refused rather than unpacked, so a
+# small upload can never expand into a huge one.
+COMPRESSED = {
+    b"\x1f\x8b": "gzip",
+    b"PK\x03\x04": "zip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+    b"7z\xbc\xaf\x27\x1c": "7-Zip",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"Rar!": "RAR",
+}
+
+
 def decode(data: bytes) -> str:
     """Strict UTF-8 (with or without BOM); anything else is refused with a reason."""
     if not data.strip():
         raise ImportRejected("The file is empty.")
+    for magic, name in COMPRESSED.items():
+        if data.startswith(magic):
+            raise ImportRejected(
+                f"The file is compressed ({name}); unpack it and import the text inside."
+            )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ImportRejected("The file is UTF-16; save it as UTF-8 and import it again.")
     if b"\x00" in data:

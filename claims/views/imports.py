@@ -8,24 +8,42 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
+from django.template.defaultfilters import filesizeformat, pluralize
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from claims.access import project_for
 from claims.forms import ConfirmImportForm, ImportForm
 from claims.http import AuthedRequest
-from claims.importer import ImportRejected, Prepared
+from claims.importer import ImportRejected, Prepared, max_bytes
 from claims.models import BlockKind, Project, Role
+from claims.uploads import LimitedUploadHandler
 
 TEMPLATE = "claims/article_import.html"
 
 
+@csrf_exempt  # the upload handler goes in before CSRF reads the body; checked below
 @require_http_methods(["GET", "POST"])
 @login_required
 def article_import(request: AuthedRequest, slug: str) -> HttpResponse:
+    limiter = LimitedUploadHandler(request)
+    request.upload_handlers.insert(0, limiter)
+    return _article_import(request, slug, limiter)
+
+
+@csrf_protect
+def _article_import(
+    request: AuthedRequest, slug: str, limiter: LimitedUploadHandler
+) -> HttpResponse:
     project = project_for(request, slug, Role.ADMIN)
     if request.method == "GET":
         return _page(request, project, ImportForm())
+    request.POST  # noqa: B018 -- parse the body now, through the limiting handler
+    if limiter.exceeded:
+        refused = f"The file is larger than the import limit of {_limit()}."
+        form = ImportForm(request.POST, upload_refused=refused)
+        form.is_valid()
+        return _page(request, project, form, status=413)
     if request.POST.get("step") == "confirm":
         return _confirm(request, project)
     form = ImportForm(request.POST, request.FILES)
@@ -61,14 +79,20 @@ def _confirm(request: AuthedRequest, project: Project) -> HttpResponse:
     return _page(request, project, form)
 
 
-def _page(request: AuthedRequest, project: Project, form: ImportForm) -> HttpResponse:
+def _limit() -> str:
+    return filesizeformat(max_bytes())
+
+
+def _page(
+    request: AuthedRequest, project: Project, form: ImportForm, status: int = 200
+) -> HttpResponse:
     context: dict[str, Any] = {"project": project, "form": form}
     if form.prepared is not None and form.is_valid():
         context["preview"] = preview(form.prepared)
         context["confirm"] = form.confirm_form()
         context["existing"] = project.articles.filter(sha256=form.prepared.sha256).first()
     template = TEMPLATE + ("#import-preview" if request.htmx and form.is_bound else "")
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 def preview(prepared: Prepared) -> dict[str, Any]:
