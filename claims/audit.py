@@ -127,17 +127,21 @@ class Writer:
         self.skipped = True
 
 
+# Only the concurrency test's control run turns this off, to show that the UNIQUE(chain,
+# seq) constraint and the verifier catch what the lock prevents.
+LOCK_CHAIN = True
+
+
 @contextmanager
 def writing(project: Project) -> Iterator[Writer]:
     """One transaction that locks the chain head first and must append exactly one event."""
     from claims.models import AuditChain
 
     with transaction.atomic():
-        chain = (
-            AuditChain.objects.select_for_update()
-            .select_related("project")
-            .get(project_id=project.pk)
-        )
+        chains = AuditChain.objects.select_related("project")
+        if LOCK_CHAIN:
+            chains = chains.select_for_update(of=("self",))
+        chain = chains.get(project_id=project.pk)
         writer = Writer(chain)
         yield writer
         count = len(writer.events)

@@ -12,11 +12,19 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 
 from claims import importer
-from claims.models import LONG_TEXT, Article, Conflict, Evidence, Project, Role, Status
+from claims.models import (
+    LONG_TEXT,
+    WEB_URL_VALIDATORS,
+    Article,
+    Conflict,
+    Evidence,
+    Project,
+    Role,
+    Status,
+)
 
 
 class WebURLField(forms.URLField):
@@ -25,7 +33,7 @@ class WebURLField(forms.URLField):
     default_error_messages = {
         "invalid": "Enter a web address that starts with http:// or https://."
     }
-    default_validators = [URLValidator(schemes=["http", "https"])]
+    default_validators = WEB_URL_VALIDATORS
 
 
 class ArticleMetadataForm(forms.Form):

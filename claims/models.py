@@ -47,6 +47,22 @@ class Stance(models.TextChoices):
     CONTEXT = "context", "Context"
 
 
+# Characters RFC 3986 never allows raw in a URL: a link carrying them is either broken or
+# an attempt to break out of an attribute. Real links percent-encode them.
+UNSAFE_URL_CHARS = re.compile(r"[\s<>\"'`\\^{}|\x00-\x1f\x7f]")
+
+
+def validate_web_url(value: str) -> None:
+    if UNSAFE_URL_CHARS.search(value):
+        raise ValidationError(
+            'This web address contains spaces or characters such as < > " that must be '
+            "percent-encoded."
+        )
+
+
+WEB_URL_VALIDATORS = [URLValidator(schemes=["http", "https"]), validate_web_url]
+
+
 class Conflict(Exception):
     """An edit was made against a version that is no longer current; nothing was written."""
 
@@ -240,7 +256,7 @@ class Article(models.Model):
     volume = models.PositiveIntegerField(null=True, blank=True)
     issue = models.PositiveIntegerField(null=True, blank=True)
     published_on = models.DateField()
-    source_url = models.URLField(blank=True, max_length=2000)
+    source_url = models.URLField(blank=True, max_length=2000, validators=WEB_URL_VALIDATORS)
     filename = models.CharField(max_length=255, blank=True)
     text = models.TextField(help_text="Exactly as imported, line endings normalised to LF.")
     sha256 = models.CharField(max_length=64, help_text="sha256 of the stored text, UTF-8.")
@@ -786,7 +802,7 @@ class Verdict(models.Model):
 
 class Evidence(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence")
-    url = models.URLField(max_length=2000, validators=[URLValidator(schemes=["http", "https"])])
+    url = models.URLField(max_length=2000, validators=WEB_URL_VALIDATORS)
     title = models.CharField(max_length=300, blank=True)
     stance = models.CharField(max_length=12, choices=Stance.choices)
     quote = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
