@@ -26,6 +26,7 @@ def project_for(request: AuthedRequest, slug: str, role: Role = Role.VIEWER) -> 
         raise PermissionDenied(f"This needs the {role.label.lower()} role.")
     project = membership.project
     project.my_role = my_role
+    project.known_roles = {request.user.pk: my_role}
     return project
 
 

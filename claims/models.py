@@ -136,6 +136,11 @@ class Project(models.Model):
     def role_of(self, user: Any) -> Role | None:
         if not user.is_authenticated:
             return None
+        # Views fetch the project through the member's row (access.project_for), which
+        # leaves the role here, so the verbs' permission checks need no second query.
+        known = getattr(self, "known_roles", {})
+        if user.pk in known:
+            return known[user.pk]
         role = self.memberships.filter(user=user).values_list("role", flat=True).first()
         return Role(role) if role else None
 
@@ -150,6 +155,7 @@ class Project(models.Model):
     def set_member(self, user: Any, role: Role | str, *, actor: Any) -> Membership:
         """Add a member, or change their role. No event when nothing changes."""
         role = Role(role)
+        getattr(self, "known_roles", {}).pop(user.pk, None)
         with audit.writing(self) as writer:
             membership = self.memberships.filter(user=user).first()
             before = {"user": user.get_username(), "role": membership.role} if membership else None
@@ -181,6 +187,7 @@ class Project(models.Model):
 
     def remove_member(self, user: Any, *, actor: Any) -> None:
         """Remove a member. Their verdicts and evidence stay, as the record of what they said."""
+        getattr(self, "known_roles", {}).pop(user.pk, None)
         with audit.writing(self) as writer:
             membership = self.memberships.filter(user=user).first()
             if membership is None:

@@ -450,5 +450,5 @@ def test_screen_and_verdict_query_counts_are_fixed(
     screen = url("article-detail", article.pk) + f"?claim={claims[1].pk}"
     with django_assert_num_queries(13):
         assert client.get(screen).status_code == 200
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(15):
         assert post_verdict(client, claims[1], htmx=True).status_code == 200

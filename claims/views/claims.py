@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -38,7 +39,7 @@ def respond(
     event: str = "",
     message: str = "",
     status: int = 200,
-    spans: list[Claim] = (),  # type: ignore[assignment]
+    highlight: bool = False,
     **extra: Any,
 ) -> HttpResponse:
     """The panel fragment (htmx) or the whole screen / a redirect (no JavaScript)."""
@@ -48,29 +49,21 @@ def respond(
                 messages.success(request, message)
             return HttpResponseRedirect(screen_url(claim, request))
         return render_screen(request, claim.article, selected=claim, status=status, **extra)
+    prefetch_related_objects([claim], "citations")
+    filters = reading.Filters.from_query(request.GET)
     context = panel_context(claim, request, **extra)
-    context |= {
-        "project": claim.article.project,
-        "filters": reading.Filters.from_query(request.GET),
-    }
+    context |= {"project": claim.article.project, "filters": filters}
     html = render_to_string(f"{PAGE}#claim-panel", context, request)
-    for other in spans:
-        html += render_claim_span(request, other)
+    if highlight:
+        # The claim's highlight, swapped out of band so the text shows the new state.
+        view = context["view"]
+        view.href, view.selected = "?" + filters.query(claim=claim.pk), True
+        span = {"view": view, "oob": True, "project": claim.article.project, "filters": filters}
+        html += render_to_string(f"{PAGE}#claim-span", span, request)
     response = HttpResponse(html, status=status)
     if event:
         trigger_client_event(response, event, {"claim": claim.pk})
     return response
-
-
-def render_claim_span(request: AuthedRequest, claim: Claim) -> str:
-    """The claim's highlight, swapped out of band so the text shows the new state."""
-    verdicts = list(claim.verdicts.select_related("analyst"))
-    view = reading.claim_view(claim, verdicts, request.user, claim.article.project)
-    filters = reading.Filters.from_query(request.GET)
-    view.href = "?" + filters.query(claim=claim.pk)
-    view.selected = True
-    context = {"view": view, "oob": True, "project": claim.article.project, "filters": filters}
-    return render_to_string(f"{PAGE}#claim-span", context, request)
 
 
 @require_GET
@@ -103,14 +96,14 @@ def claim_verdict(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespo
             )
     except Conflict as conflict:
         return respond(
-            request, claim, verdict_form=form, conflict=conflict, status=409, spans=[claim]
+            request, claim, verdict_form=form, conflict=conflict, status=409, highlight=True
         )
     except ValidationError as error:
         form.add_error(None, error)
         return respond(request, claim, verdict_form=form, status=422)
     label = "cleared" if data["status"] == "clear" else f"saved as {data['status']}"
     return respond(
-        request, claim, event="verdict-changed", message=f"Verdict {label}.", spans=[claim]
+        request, claim, event="verdict-changed", message=f"Verdict {label}.", highlight=True
     )
 
 
