@@ -278,14 +278,7 @@ class MergeForm(forms.Form):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
-class AdjudicationForm(forms.Form):
-    status = forms.ChoiceField(choices=[*Status.choices, ("withdraw", "Withdraw")])
-    rationale = forms.CharField(required=False, max_length=LONG_TEXT, widget=forms.Textarea)
-    as_of = forms.DateField(required=False, label="Since", widget=forms.DateInput({"type": "date"}))
-    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+class AdjudicationForm(VerdictForm):
+    """The reviewer's final status: the verdict form's fields, with Withdraw for Clear."""
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("status") != Status.OUTDATED:
-            data["as_of"] = None
-        return data
+    status = forms.ChoiceField(choices=[*Status.choices, ("withdraw", "Withdraw")])

@@ -32,11 +32,27 @@ def render_screen(
     if moment is not None:
         return render_past(request, article, filters, moment)
     views = reading.reading_claims(article, request.user)
-    matching = reading.apply_filters(views, filters)
     wanted = selected.pk if selected else _int(request.GET.get("claim"))
+    context, current = screen_context(article, views, filters, wanted)
+    context["progress"] = reading.progress(article, request.user)
+    if current is not None:
+        verdicts = [current.mine, *current.others] if current.team_visible else None
+        context |= panel_context(current.claim, request, verdicts=_present(verdicts), **panel_extra)
+    return render(request, PAGE, context, status=status)
+
+
+def screen_context(
+    article: Article,
+    views: list[reading.ClaimView],
+    filters: reading.Filters,
+    wanted: int | None,
+    **link: str,
+) -> tuple[dict[str, Any], reading.ClaimView | None]:
+    """The screen's context around its claims, and the selected claim's view if any."""
+    matching = reading.apply_filters(views, filters)
     current = next((v for v in views if v.claim.pk == wanted), None)
     for view in views:
-        view.href = "?" + filters.query(claim=view.claim.pk)
+        view.href = "?" + filters.query(claim=view.claim.pk, **link)
         view.selected = view is current
     context = {
         "project": article.project,
@@ -47,12 +63,8 @@ def render_screen(
         "sections": reading.sections(views),
         "matching": matching,
         "total": len(views),
-        "progress": reading.progress(article, request.user),
     }
-    if current is not None:
-        verdicts = [current.mine, *current.others] if current.team_visible else None
-        context |= panel_context(current.claim, request, verdicts=_present(verdicts), **panel_extra)
-    return render(request, PAGE, context, status=status)
+    return context, current
 
 
 def render_past(
@@ -67,22 +79,10 @@ def render_past(
         reading.claim_view(claim, by_claim.get(claim.pk, []), request.user, article.project)
         for claim in then.claims
     ]
-    matching = reading.apply_filters(views, filters)
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
     wanted = _int(request.GET.get("claim"))
-    current = next((v for v in views if v.claim.pk == wanted), None)
-    for view in views:
-        view.href = "?" + filters.query(claim=view.claim.pk, as_of=stamp)
-        view.selected = view is current
-    context = {
-        "project": article.project,
-        "article": article,
-        "blocks": reading.reading_blocks(article, views),
-        "filters": filters,
-        "show_choices": reading.SHOW_CHOICES,
-        "sections": reading.sections(views),
-        "matching": matching,
-        "total": len(views),
+    context, current = screen_context(article, views, filters, wanted, as_of=stamp)
+    context |= {
         "progress": then.progress(request.user, article.project.min_verdicts),
         "as_of": moment,
         "as_of_stamp": stamp,
