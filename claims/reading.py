@@ -17,7 +17,7 @@ from django.db.models import Count
 from django.http import QueryDict
 
 from claims import consensus, history
-from claims.models import ROLE_RANK, Article, Claim, Project, Role, Status, Verdict
+from claims.models import ROLE_RANK, Article, Citation, Claim, Project, Role, Status, Verdict
 
 SHOW_CHOICES = [
     ("all", "All claims"),
@@ -60,20 +60,17 @@ class Filters:
 @dataclass
 class ClaimView:
     claim: Claim
-    mine: Verdict | None  # the viewer's row, cleared or not; carries the version
     team_visible: bool
+    my_status: str = ""
+    my_version: int = 0  # of the viewer's verdict row, cleared or not (0: none)
     counts: dict[str, int] = field(default_factory=dict)
     state: str = consensus.UNREVIEWED
-    others: list[Verdict] = field(default_factory=list)
+    mine: Verdict | None = None  # the viewer's row itself: loaded for the panel only
+    others: list[Verdict] = field(default_factory=list)  # panel only
     matches: bool = True
-
-    @property
-    def my_status(self) -> str:
-        return self.mine.status if self.mine else ""
-
-    @property
-    def my_version(self) -> int:
-        return self.mine.version if self.mine else 0
+    href: str = ""
+    selected: bool = False
+    citations: list[Citation] = field(default_factory=list)
 
     @property
     def state_label(self) -> str:
@@ -84,39 +81,75 @@ class ClaimView:
         return sum(self.counts.values())
 
 
-def claim_view(claim: Claim, verdicts: list[Verdict], user: Any, project: Project) -> ClaimView:
-    """The member's view of one claim, from all of its verdict rows (cleared ones too)."""
-    mine = next((v for v in verdicts if v.analyst_id == user.pk), None)
-    current = [v for v in verdicts if v.status]
-    visible = project.sees_everything(project.my_role) or bool(mine and mine.status)
-    view = ClaimView(claim=claim, mine=mine, team_visible=visible)
+def _view(
+    claim: Claim,
+    project: Project,
+    statuses: list[str],
+    my_status: str,
+    my_version: int,
+    everything: bool | None = None,
+) -> ClaimView:
+    """The member's view of a claim from its current statuses (blind review applied)."""
+    if everything is None:
+        everything = project.sees_everything(project.my_role)
+    visible = everything or bool(my_status)
+    view = ClaimView(claim, visible, my_status, my_version)
     if visible:
-        view.counts = dict(Counter(v.status for v in current))
-        view.others = [v for v in current if v.analyst_id != user.pk]
-        adjudicated = claim.final is not None
+        view.counts = dict(Counter(statuses))
         view.state = consensus.consensus_state(
-            view.counts, min_verdicts=project.min_verdicts, adjudicated=adjudicated
+            view.counts, min_verdicts=project.min_verdicts, adjudicated=claim.final is not None
         )
     return view
 
 
+def claim_view(claim: Claim, verdicts: list[Verdict], user: Any, project: Project) -> ClaimView:
+    """The member's view of one claim, from all of its verdict rows (cleared ones too)."""
+    mine = next((v for v in verdicts if v.analyst_id == user.pk), None)
+    current = [v for v in verdicts if v.status]
+    my_status, my_version = (mine.status, mine.version) if mine else ("", 0)
+    view = _view(claim, project, [v.status for v in current], my_status, my_version)
+    view.mine = mine
+    view.citations = list(claim.citations.all())
+    if view.team_visible:
+        view.others = [v for v in current if v.analyst_id != user.pk]
+    return view
+
+
 def reading_claims(article: Article, user: Any) -> list[ClaimView]:
-    """Every claim of the article as the member sees it, in text order: three queries."""
-    claims = (
-        article.claims.select_related("adjudication__reviewer")
-        .prefetch_related("citations")
-        .order_by("start")
+    """Every claim of the article as the member sees it, in text order: four queries.
+
+    Verdicts come as plain tuples: the screen needs counts and the member's own status,
+    not thousands of model instances.
+    """
+    claims = list(article.claims.select_related("adjudication").order_by("start"))
+    # Citations through the link table in one plain query: far cheaper than a prefetch
+    # that builds a queryset per claim.
+    cited = {c.pk: c for c in article.citations.all()}
+    citations: dict[int, list[Citation]] = {}
+    links = Claim.citations.through.objects.filter(claim__article=article)
+    for claim_id, citation_id in links.values_list("claim_id", "citation_id").order_by("pk"):
+        citations.setdefault(claim_id, []).append(cited[citation_id])
+    statuses: dict[int, list[str]] = {}
+    mine: dict[int, tuple[str, int]] = {}
+    rows = Verdict.objects.filter(claim__article=article).values_list(
+        "claim_id", "analyst_id", "status", "version"
     )
-    claims = list(claims)
-    by_claim: dict[int, list[Verdict]] = {}
-    verdicts = Verdict.objects.filter(claim__article=article).select_related("analyst")
-    for verdict in verdicts:
-        by_claim.setdefault(verdict.claim_id, []).append(verdict)
+    me = user.pk  # once: the request's user is a lazy object, slow to ask 20,000 times
+    for claim_id, analyst_id, status, version in rows:
+        if status:
+            statuses.setdefault(claim_id, []).append(status)
+        if analyst_id == me:
+            mine[claim_id] = (status, version)
     project = article.project
+    everything = project.sees_everything(project.my_role)
     views = []
+    cache_article = Claim.article.field.set_cached_value
     for claim in claims:
-        claim.article = article
-        views.append(claim_view(claim, by_claim.get(claim.pk, []), user, project))
+        cache_article(claim, article)  # claim.text reads the article's text
+        my_status, my_version = mine.get(claim.pk, ("", 0))
+        view = _view(claim, project, statuses.get(claim.pk, []), my_status, my_version, everything)
+        view.citations = citations.get(claim.pk, [])
+        views.append(view)
     return views
 
 
@@ -223,7 +256,7 @@ def panel(claim: Claim, user: Any, *, verdicts: list[Verdict] | None = None) -> 
     return {
         "view": view,
         "claim": claim,
-        "citations": list(claim.citations.all()),
+        "citations": view.citations,
         "evidence": list(evidence),
         "history": history.claim_history(claim.pk, only_actor=None if view.team_visible else user),
         "can_tag": ROLE_RANK[role] >= ROLE_RANK[Role.ANALYST],

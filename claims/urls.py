@@ -4,12 +4,30 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from claims.views import articles, audit, claims, consensus, history, imports, members, projects
+from claims.views import (
+    articles,
+    audit,
+    bench,
+    claims,
+    consensus,
+    health,
+    history,
+    imports,
+    members,
+    projects,
+)
 
 urlpatterns = [
     path("", projects.project_list, name="project-list"),
+    path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("p/<slug:slug>/", projects.project_detail, name="project-detail"),
     path("p/<slug:slug>/a/<int:article_id>/", articles.article_detail, name="article-detail"),
     path(
@@ -58,5 +76,7 @@ urlpatterns = [
     path("p/<slug:slug>/events/<int:seq>/revert/", history.event_revert, name="event-revert"),
     path("p/<slug:slug>/audit/export/", audit.audit_export, name="audit-export"),
     path("p/<slug:slug>/audit/public-key.pem", audit.audit_public_key, name="audit-public-key"),
+    # Benchmark only: a 404 unless CLAIMS_BENCH is on (see claims/views/bench.py).
+    path("bench/write/", bench.bench_write, name="bench-write"),
     path("admin/", admin.site.urls),
 ]

@@ -448,7 +448,7 @@ def test_screen_and_verdict_query_counts_are_fixed(
     client = client_for(bob)
     client.get(url("article-detail", article.pk))  # warm the session
     screen = url("article-detail", article.pk) + f"?claim={claims[1].pk}"
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(16):
         assert client.get(screen).status_code == 200
     with django_assert_num_queries(15):
         assert post_verdict(client, claims[1], htmx=True).status_code == 200

@@ -36,8 +36,7 @@ def render_screen(
     context, current = screen_context(article, views, filters, wanted)
     context["progress"] = reading.progress(article, request.user)
     if current is not None:
-        verdicts = [current.mine, *current.others] if current.team_visible else None
-        context |= panel_context(current.claim, request, verdicts=_present(verdicts), **panel_extra)
+        context |= panel_context(current.claim, request, **panel_extra)
     return render(request, PAGE, context, status=status)
 
 
@@ -102,10 +101,6 @@ def panel_context(claim: Claim, request: AuthedRequest, **extra: Any) -> dict[st
     context = reading.panel(claim, request.user, verdicts=verdicts)
     context["evidence_form"] = EvidenceForm()
     return context | extra
-
-
-def _present(verdicts: list[Any] | None) -> list[Any] | None:
-    return [v for v in verdicts if v is not None] if verdicts is not None else None
 
 
 def _int(value: str | None) -> int | None:

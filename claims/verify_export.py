@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""Verify a claims audit export offline: no server, no database, no Django.
+
+    python verify_export.py export.jsonl --public-key KEY.pem [--anchor older-manifest.json]
+
+Needs only the Python standard library and the ``cryptography`` package, so this one file
+can be copied out of the project and run anywhere. It checks:
+
+- the header (format, version, project, hash domain, key id);
+- every event: seqs contiguous (or, for a filtered export, increasing), every prev-hash
+  link (contiguous exports), every recomputed hash, each body in canonical form, naming
+  its own seq and the header's project;
+- the manifest: the header digest, the events digest, the count, the first prev hash, the
+  head seq and hash, and the Ed25519 signature by the key whose id the export names;
+- with ``--anchor`` (the manifest of an earlier export of the same project, or that whole
+  export file), that this export extends it: same project, a head at or after the
+  anchor's, and the anchor's head event unchanged.
+
+Exit 0 with a one-line summary; 1 naming the first bad line (1-based) and why; 2 when
+the files or the key cannot be read.
+
+What it proves: the file is exactly what the holder of the signing key exported, and
+the events link up from ``first_prev_hash`` to the head. It is tamper-*evident*, not
+tamper-proof: someone holding both the database and the signing key could rebuild a
+whole chain and sign it. An earlier manifest kept somewhere else exposes that, which is
+what ``--anchor`` is for.
+
+The canonical JSON and the event hash here are copies of ``claims/audit.py``
+(``canonical_json``, ``event_hash``, ``HASH_DOMAIN``); a test keeps them in agreement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+FORMAT = "claims-audit-export"
+VERSION = 1
+HASH_DOMAIN = b"claims.audit.v1\n"  # keep in sync with claims/audit.py
+GENESIS_HASH = "0" * 64
+HEX64 = re.compile(r"[0-9a-f]{64}")
+EVENT_KEYS = {"seq", "prev_hash", "hash", "body"}
+MANIFEST_KEYS = {
+    "type",
+    "project",
+    "contiguous",
+    "count",
+    "first_prev_hash",
+    "head_seq",
+    "head_hash",
+    "events_digest",
+    "header_digest",
+    "created_at",
+    "key_id",
+    "previous_manifest_hash",
+    "signature",
+}
+
+
+class Bad(Exception):
+    """The first problem found, at a 1-based line of the export."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+class Unreadable(Exception):
+    """A file or key could not be read at all (exit 2)."""
+
+
+# The chain's arithmetic: a copy of claims/audit.py ---------------------------------------
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, compact separators, UTF-8 text, and no floats."""
+    _reject_floats(data)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _reject_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise TypeError("floats are not allowed")
+    if isinstance(value, dict):
+        for item in value.values():
+            _reject_floats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_floats(item)
+
+
+def _refuse_number(text: str) -> Any:
+    raise ValueError(f"{text} is not allowed: bodies hold no floats")
+
+
+_decode_strict = json.JSONDecoder(parse_float=_refuse_number, parse_constant=_refuse_number).decode
+_encode_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
+
+
+def parse_canonical(body: str) -> Any:
+    """The parsed body if it is canonical JSON, else ValueError. Same result as comparing
+    ``canonical_json(json.loads(body))`` with the body, but refusing floats (and NaN)
+    while parsing instead of walking the result: the verifier's hot path."""
+    parsed = _decode_strict(body)
+    if _encode_canonical(parsed) != body:
+        raise ValueError("not in canonical form")
+    return parsed
+
+
+def event_hash(prev_hash: str, body: str) -> str:
+    return hashlib.sha256(
+        HASH_DOMAIN + prev_hash.encode("ascii") + body.encode("utf-8")
+    ).hexdigest()
+
+
+def manifest_hash(manifest: dict[str, Any]) -> str:
+    """sha256 of the manifest's canonical JSON, signature included: what exports chain by."""
+    return hashlib.sha256(canonical_json(manifest).encode("utf-8")).hexdigest()
+
+
+def signed_bytes(manifest: dict[str, Any]) -> bytes:
+    """The bytes the signature covers: the canonical manifest without its signature."""
+    unsigned = {k: v for k, v in manifest.items() if k != "signature"}
+    return canonical_json(unsigned).encode("utf-8")
+
+
+# Keys ------------------------------------------------------------------------------------
+
+
+def load_public_key(path: str) -> Ed25519PublicKey:
+    """A PEM public key, or base64 of the 32 raw bytes."""
+    try:
+        data = Path(path).read_bytes().strip()
+    except OSError as error:
+        raise Unreadable(f"cannot read the public key {path}: {error.strerror}") from None
+    if data.startswith(b"-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(data)
+        except (ValueError, TypeError) as error:
+            raise Unreadable(f"{path} is not a readable PEM public key: {error}") from None
+    else:
+        try:
+            raw = base64.b64decode(data, validate=True)
+            key = Ed25519PublicKey.from_public_bytes(raw)
+        except (binascii.Error, ValueError):
+            raise Unreadable(f"{path} is neither PEM nor base64 of a 32-byte key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise Unreadable(f"{path} is not an Ed25519 public key")
+    return key
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def signature_ok(public: Ed25519PublicKey, manifest: dict[str, Any]) -> bool:
+    signature = manifest.get("signature")
+    if not isinstance(signature, str):
+        return False
+    try:
+        public.verify(base64.b64decode(signature, validate=True), signed_bytes(manifest))
+    except (InvalidSignature, binascii.Error, ValueError, TypeError):
+        return False
+    return True
+
+
+# Reading ---------------------------------------------------------------------------------
+
+
+def parse_line(raw: bytes, number: int) -> dict[str, Any]:
+    if not raw.endswith(b"\n"):
+        raise Bad(number, "the line does not end with a newline: the file is truncated")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Bad(number, "the line is not valid UTF-8") from None
+    except ValueError:
+        raise Bad(number, "the line is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise Bad(number, "the line is not a JSON object")
+    return value
+
+
+def load_anchor(path: str) -> dict[str, Any]:
+    """An earlier manifest: a JSON file holding it, or the whole earlier export."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise Unreadable(f"cannot read the anchor {path}: {error}") from None
+    try:
+        anchor = json.loads(text)
+    except ValueError:
+        lines = [line for line in text.splitlines() if line.strip()]
+        try:
+            anchor = json.loads(lines[-1]) if lines else None
+        except ValueError:
+            anchor = None
+    if not (
+        isinstance(anchor, dict)
+        and anchor.get("type") == "manifest"
+        and isinstance(anchor.get("project"), str)
+        and isinstance(anchor.get("head_seq"), int)
+        and isinstance(anchor.get("head_hash"), str)
+    ):
+        raise Unreadable(f"{path} holds no export manifest with a project and a head")
+    return anchor
+
+
+class Verifier:
+    """Reads an export line by line: memory stays flat however many events it holds."""
+
+    def __init__(self, public: Ed25519PublicKey, anchor: dict[str, Any] | None) -> None:
+        self.public = public
+        self.key_id = key_id(public)
+        self.anchor = anchor
+        self.header: dict[str, Any] = {}
+        self.header_digest = ""
+        self.digest = hashlib.sha256()
+        self.count = 0
+        self.first_seq: int | None = None
+        self.first_prev: str | None = None
+        self.last_seq: int | None = None
+        self.last_hash: str | None = None
+        self.anchor_checked = False
+        self.anchor_recorded_at: int | None = None
+        self.manifest: dict[str, Any] | None = None
+
+    def run(self, handle: Any) -> str:
+        number = 0
+        for number, raw in enumerate(handle, start=1):
+            if self.manifest is not None:
+                raise Bad(number, "there is more after the manifest")
+            if number == 1:
+                self.read_header(raw)
+                continue
+            line = parse_line(raw, number)
+            if line.get("type") == "manifest":
+                self.read_manifest(line, number)
+            else:
+                self.read_event(line, raw, number)
+        if number == 0:
+            raise Bad(1, "the file is empty: no header")
+        if self.manifest is None:
+            raise Bad(number + 1, "the export ends without a manifest: the file is truncated")
+        return self.summary()
+
+    # The header ------------------------------------------------------------------------
+
+    def read_header(self, raw: bytes) -> None:
+        header = parse_line(raw, 1)
+        if header.get("type") != "header" or header.get("format") != FORMAT:
+            raise Bad(1, f"not a header of a {FORMAT} file")
+        if header.get("version") != VERSION:
+            raise Bad(1, f"unsupported version {header.get('version')!r} (this reads {VERSION})")
+        if not isinstance(header.get("project"), str) or not header["project"]:
+            raise Bad(1, "the header names no project")
+        if not isinstance(header.get("contiguous"), bool):
+            raise Bad(1, "the header does not say whether the export is contiguous")
+        if not isinstance(header.get("filters"), dict):
+            raise Bad(1, "the header has no filters object")
+        if header.get("hash_domain") != HASH_DOMAIN.decode("ascii"):
+            raise Bad(1, "the header names another hash domain than this verifier's")
+        if header.get("key_id") != self.key_id:
+            raise Bad(
+                1,
+                f"the export says it is signed by key {header.get('key_id')!r}, "
+                f"but the public key given has id {self.key_id}",
+            )
+        if self.anchor is not None and self.anchor["project"] != header["project"]:
+            raise Bad(
+                1,
+                f"the anchor is from project {self.anchor['project']!r}, "
+                f"this export from {header['project']!r}",
+            )
+        self.header = header
+        self.header_digest = hashlib.sha256(raw).hexdigest()
+
+    # Events ----------------------------------------------------------------------------
+
+    def read_event(self, line: dict[str, Any], raw: bytes, number: int) -> None:
+        if set(line) != EVENT_KEYS:
+            raise Bad(number, "an event line must have exactly seq, prev_hash, hash and body")
+        seq, prev, stored, body = line["seq"], line["prev_hash"], line["hash"], line["body"]
+        if type(seq) is not int or seq < 1:
+            raise Bad(number, "seq is not a positive integer")
+        if not (isinstance(prev, str) and HEX64.fullmatch(prev)):
+            raise Bad(number, f"seq {seq}: prev_hash is not 64 hex digits")
+        if not (isinstance(stored, str) and HEX64.fullmatch(stored)):
+            raise Bad(number, f"seq {seq}: hash is not 64 hex digits")
+        if not isinstance(body, str):
+            raise Bad(number, f"seq {seq}: body is not a string")
+        if self.last_seq is None:
+            self.check_start(seq, prev, number)
+        self.check_order(seq, prev, number)
+        self.check_body(seq, body, number)
+        if event_hash(prev, body) != stored:
+            raise Bad(number, f"seq {seq}: hash does not match prev_hash and body")
+        self.check_anchor_event(seq, prev, stored, body, number)
+        if self.first_seq is None:
+            self.first_seq, self.first_prev = seq, prev
+        self.last_seq, self.last_hash = seq, stored
+        self.count += 1
+        self.digest.update(raw)
+
+    def check_start(self, seq: int, prev: str, number: int) -> None:
+        """An export of a whole project, not limited by date, starts at the genesis."""
+        if (
+            self.header["contiguous"]
+            and not self.header["filters"].get("since")
+            and (seq != 1 or prev != GENESIS_HASH)
+        ):
+            raise Bad(number, f"seq {seq}: an export of the whole chain must start at seq 1")
+
+    def check_order(self, seq: int, prev: str, number: int) -> None:
+        last = self.last_seq
+        if last is None:
+            return
+        if self.header["contiguous"]:
+            if seq > last + 1:
+                missing = f"seq {last + 1}" if seq == last + 2 else f"seqs {last + 1}-{seq - 1}"
+                raise Bad(number, f"seq {seq} follows seq {last}: {missing} missing")
+            if seq <= last:
+                raise Bad(number, f"seq {seq} follows seq {last}: out of order or duplicated")
+            if prev != self.last_hash:
+                raise Bad(number, f"seq {seq}: prev_hash is not the hash of seq {last}")
+        elif seq <= last:
+            raise Bad(number, f"seq {seq} follows seq {last}: out of order or duplicated")
+
+    def check_body(self, seq: int, body: str, number: int) -> None:
+        try:
+            parsed = parse_canonical(body)
+        except ValueError:
+            raise Bad(number, f"seq {seq}: body is not canonical JSON") from None
+        if not isinstance(parsed, dict) or parsed.get("seq") != seq:
+            raise Bad(number, f"seq {seq}: body names another seq")
+        if parsed.get("project") != self.header["project"]:
+            raise Bad(
+                number,
+                f"seq {seq}: the event belongs to project {parsed.get('project')!r}, "
+                f"not {self.header['project']!r}",
+            )
+        if (
+            self.anchor is not None
+            and parsed.get("action") == "audit.exported"
+            and isinstance(parsed.get("after"), dict)
+            and parsed["after"].get("manifest_hash") == manifest_hash(self.anchor)
+        ):
+            self.anchor_recorded_at = seq
+
+    def check_anchor_event(self, seq: int, prev: str, stored: str, body: str, n: int) -> None:
+        anchor = self.anchor
+        if anchor is None:
+            return
+        if seq == anchor["head_seq"]:
+            if stored != anchor["head_hash"]:
+                raise Bad(n, f"seq {seq} differs from the anchor's head: the chain was rewritten")
+            self.anchor_checked = True
+        elif seq == anchor["head_seq"] + 1 and self.first_seq is None:
+            if prev != anchor["head_hash"]:
+                raise Bad(
+                    n, f"seq {seq} does not follow the anchor's head: the chain was rewritten"
+                )
+            self.anchor_checked = True
+
+    # The manifest ----------------------------------------------------------------------
+
+    def read_manifest(self, manifest: dict[str, Any], n: int) -> None:
+        missing = MANIFEST_KEYS - set(manifest)
+        if missing:
+            raise Bad(n, "the manifest lacks " + ", ".join(sorted(missing)))
+        header = self.header
+        for field in ("project", "contiguous", "created_at", "key_id"):
+            if manifest[field] != header.get(field):
+                raise Bad(n, f"the manifest's {field} differs from the header's")
+        if manifest["header_digest"] != self.header_digest:
+            raise Bad(n, "the header digest does not match line 1: the header was changed")
+        if type(manifest["count"]) is not int or manifest["count"] != self.count:
+            raise Bad(
+                n, f"the manifest counts {manifest['count']!r} events; there are {self.count}"
+            )
+        if manifest["events_digest"] != self.digest.hexdigest():
+            raise Bad(n, "the events digest does not match the event lines")
+        actual_ends = {
+            "first_prev_hash": self.first_prev,
+            "head_seq": self.last_seq,
+            "head_hash": self.last_hash,
+        }
+        for name, actual in actual_ends.items():
+            claimed = manifest[name]
+            if actual != claimed or type(actual) is not type(claimed):
+                raise Bad(n, f"the manifest's {name} is {claimed!r}; the events give {actual!r}")
+        if not signature_ok(self.public, manifest):
+            raise Bad(n, f"the signature is not valid for key {self.key_id}")
+        self.manifest = manifest
+        if self.anchor is not None:
+            self.check_anchor(n)
+
+    def check_anchor(self, n: int) -> None:
+        anchor = self.anchor
+        assert anchor is not None and self.manifest is not None
+        if anchor.get("key_id") == self.key_id and not signature_ok(self.public, anchor):
+            raise Bad(n, "the anchor's signature is not valid for this key")
+        head = self.manifest["head_seq"] or 0
+        if anchor["head_seq"] > head:
+            raise Bad(
+                n,
+                f"this export ends at seq {head}, before the anchor's head at seq "
+                f"{anchor['head_seq']}: it is older than the anchor, not an extension of it",
+            )
+        if not self.anchor_checked:
+            raise Bad(
+                n,
+                f"the export does not hold seq {anchor['head_seq']} (the anchor's head), "
+                "so it cannot be checked against the anchor",
+            )
+
+    def summary(self) -> str:
+        manifest = self.manifest
+        assert manifest is not None
+        kind = "contiguous" if manifest["contiguous"] else "filtered (links not checked)"
+        span = f", seq {self.first_seq}-{self.last_seq}" if self.count else ""
+        head = f", head {manifest['head_hash'][:12]}" if manifest["head_hash"] else ""
+        text = (
+            f"OK: project {manifest['project']}, {self.count} events{span}, {kind}{head}, "
+            f"signed by key {self.key_id} at {manifest['created_at']}"
+        )
+        if self.anchor is not None:
+            text += f"; extends the anchor at seq {self.anchor['head_seq']}"
+            if self.anchor.get("key_id") != self.key_id:
+                text += f" (anchor signed by key {self.anchor.get('key_id')}, not checked)"
+            if self.anchor_recorded_at is not None:
+                text += f", whose export is recorded at seq {self.anchor_recorded_at}"
+        return text
+
+
+def verify(path: str, public_key: str, anchor: str | None = None) -> str:
+    """The one-line summary of a good export; raises :class:`Bad` or :class:`Unreadable`."""
+    public = load_public_key(public_key)
+    anchor_manifest = load_anchor(anchor) if anchor else None
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after a streaming read
+    except OSError as error:
+        raise Unreadable(f"cannot read {path}: {error.strerror}") from None
+    with handle:
+        return Verifier(public, anchor_manifest).run(handle)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Verify a claims audit export (JSON Lines) offline."
+    )
+    parser.add_argument("export", help="the .jsonl export file")
+    parser.add_argument("--public-key", required=True, help="the signer's public key (PEM)")
+    parser.add_argument("--anchor", help="the manifest of an earlier export of the same project")
+    args = parser.parse_args(argv)
+    try:
+        print(verify(args.export, args.public_key, args.anchor))
+    except Unreadable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Bad as error:
+        print(f"FAILED at {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

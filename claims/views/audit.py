@@ -1,0 +1,122 @@
+"""Audit exports: the export page (a form; POST streams the file) and the public key.
+
+Who may export: reviewers and admins. An export hands out every analyst's verdicts and
+rationales, which a blind project hides from analysts until they have given their own,
+and reviewers already see them all to adjudicate. Analysts and viewers get 403,
+outsiders 404. The public key is public: any member may download it.
+
+An export writes an event, so it is a POST (with its CSRF token), never a GET that a
+prefetching browser or a crawler could trigger; a GET with parameters only fills in
+the form.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from claims import signing
+from claims.access import project_for
+from claims.audit_export import EXPORT_ACTION, FORMAT_LABELS, Filters, start_export
+from claims.http import AuthedRequest
+from claims.models import Article, AuditEvent, Project, Role
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(
+        choices=FORMAT_LABELS.items(), initial="jsonl", widget=forms.RadioSelect
+    )
+    article = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    since = forms.DateField(label="From", required=False, widget=DATE_WIDGET)
+    until = forms.DateField(
+        label="Until", required=False, widget=DATE_WIDGET, help_text="Inclusive; days in UTC."
+    )
+    actor = forms.CharField(label="Actor (username)", required=False, max_length=150)
+
+    def __init__(self, project: Project, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        articles = Article.objects.filter(project=project).order_by("title").only("pk", "title")
+        self.fields["article"].choices = [("", "All articles")] + [
+            (a.pk, a.title) for a in articles
+        ]
+
+    def clean_actor(self) -> str | None:
+        name = self.cleaned_data["actor"].strip()
+        if name and not get_user_model().objects.filter(username=name).exists():
+            raise forms.ValidationError(f"There is no user called {name}.")
+        return name or None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The range ends before it starts.")
+        return data
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        return Filters(data["article"], data["since"], data["until"], data["actor"])
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def audit_export(request: AuthedRequest, slug: str) -> HttpResponse:
+    project = project_for(request, slug, Role.REVIEWER)
+    posted = request.method == "POST"
+    form = ExportForm(project, request.POST if posted else None, initial=request.GET.dict())
+    if posted and form.is_valid():
+        try:
+            export = start_export(
+                project, form.cleaned_data["format"], form.filters(), actor=request.user
+            )
+        except signing.SigningKeyMissing as error:
+            return _page(request, project, form, str(error), status=503)
+        response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        return response
+    return _page(request, project, form, status=422 if posted else 200)
+
+
+def _page(
+    request: AuthedRequest, project: Project, form: ExportForm, error: str = "", status: int = 200
+) -> HttpResponse:
+    try:
+        key_id = signing.key_id(signing.private_key().public_key())
+    except signing.SigningKeyMissing as missing:
+        key_id, error = None, error or str(missing)
+    recent = (
+        AuditEvent.objects.filter(chain__project=project, action=EXPORT_ACTION)
+        .order_by("-seq")
+        .values_list("seq", "body")[:10]
+    )
+    context = {
+        "project": project,
+        "form": form,
+        "key_id": key_id,
+        "error": error,
+        "recent": [(seq, json.loads(body)) for seq, body in recent],
+    }
+    return render(request, "claims/audit_export.html", context, status=status)
+
+
+@require_GET
+@login_required
+def audit_public_key(request: AuthedRequest, slug: str) -> HttpResponse:
+    project_for(request, slug)
+    try:
+        key = signing.private_key()
+    except signing.SigningKeyMissing as error:
+        return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(signing.public_key_pem(key), content_type="application/x-pem-file")
+    name = f"claims-signing-{signing.key_id(key.public_key())}.pem"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
