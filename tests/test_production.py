@@ -106,3 +106,37 @@ def test_denied_requests_are_logged_with_control_characters_escaped(
     assert all("secret-value" not in line for line in lines)
     assert all("\n" not in line for line in lines)
     assert any("\\x0a" in line for line in lines)
+
+
+def test_posts_without_a_csrf_token_are_refused_and_change_nothing(claim: Any, bob: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(bob)
+    before = AuditEvent.objects.count()
+    url = reverse("claim-verdict", args=["demo", claim.pk])
+    data = {"status": "supported", "rationale": "", "as_of": "", "version": 0}
+    assert client.post(url, data).status_code == 403
+    assert client.post(url, data, HTTP_HX_REQUEST="true").status_code == 403
+    assert client.post(url, data, HTTP_X_CSRFTOKEN="forged-token-value").status_code == 403
+    assert AuditEvent.objects.count() == before
+
+
+def test_htmx_posts_with_the_page_token_are_accepted(claim: Any, bob: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(bob)
+    page = client.get(reverse("article-detail", args=["demo", claim.article_id]))
+    token = page.content.decode().split('"X-CSRFToken": "')[1].split('"')[0]
+    response = client.post(
+        reverse("claim-verdict", args=["demo", claim.pk]),
+        {"status": "supported", "rationale": "", "as_of": "", "version": 0},
+        HTTP_HX_REQUEST="true",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert response.status_code == 200
+    assert json.loads(AuditEvent.objects.latest("seq").body)["action"] == "verdict.set"
+
+
+def test_cross_site_login_posts_are_refused(project: Any, bob: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("login"), {"username": "bob", "password": "bob-pw"})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
