@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from claims.middleware import operation_id, pause_before_commit
+from claims.middleware import operation_id, pause_before_commit, write_committed
 
 if TYPE_CHECKING:
     from claims.models import AuditChain, AuditEvent, Project
@@ -149,6 +149,8 @@ def writing(project: Project) -> Iterator[Writer]:
             raise AuditError(f"A change must write exactly one audit event; it wrote {count}.")
         if pause_before_commit.get():
             time.sleep(pause_before_commit.get())  # fault-injection tests only
+    if writer.events and not transaction.get_connection().in_atomic_block:
+        write_committed.set(True)  # the change is durable, whatever happens next
 
 
 @dataclass(frozen=True)

@@ -19,3 +19,6 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
+# gunicorn 27 opens a control socket at one shared path per user by default: several
+# instances (or app releases) on one host would fight over it.
+control_socket_disable = True

@@ -15,6 +15,9 @@ from django.http import HttpRequest, HttpResponse
 operation_id: ContextVar[str | None] = ContextVar("operation_id", default=None)
 # Test-only: seconds to hold the transaction open before commit (fault-injection tests).
 pause_before_commit: ContextVar[float] = ContextVar("pause_before_commit", default=0.0)
+# Set by the write path once this request's change is committed, so that a database that
+# fails afterwards (while rendering the answer) is not reported as "nothing was saved".
+write_committed: ContextVar[bool] = ContextVar("write_committed", default=False)
 
 OPERATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -33,6 +36,7 @@ class OperationMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         op = request.headers.get("X-Operation-Id", "")
         op_token = operation_id.set(op if OPERATION_ID.fullmatch(op) else None)
+        committed_token = write_committed.set(False)
         pause_token = None
         if settings.CLAIMS_FAULT_INJECTION:
             try:
@@ -44,6 +48,7 @@ class OperationMiddleware:
             return self.get_response(request)
         finally:
             operation_id.reset(op_token)
+            write_committed.reset(committed_token)
             if pause_token is not None:
                 pause_before_commit.reset(pause_token)
 
@@ -86,12 +91,36 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from django.db import InterfaceError, OperationalError
-        from django.template.loader import render_to_string
 
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         logging.getLogger("claims").error("database unavailable: %s", printable(str(exception)))
-        html = render_to_string("503.html", request=request)
-        response = HttpResponse(html, status=503)
+        # Plain pages, rendered without the request: the base template would ask the
+        # (unavailable) database for the user and the session.
+        if write_committed.get():
+            response = HttpResponse(SAVED_BUT_UNREFRESHED, status=200)
+            response["HX-Refresh"] = "true"
+            return response
+        response = HttpResponse(UNAVAILABLE, status=503)
         response["Retry-After"] = "5"
         return response
+
+
+def _plain_page(title: str, message: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title} · claims</title></head><body><main><h1>{title}</h1>"
+        f"<p>{message}</p></main></body></html>"
+    )
+
+
+UNAVAILABLE = _plain_page(
+    "Try again in a moment",
+    "The database is unavailable or full right now. Nothing you sent was saved, not even "
+    "in part. Please try again shortly.",
+)
+SAVED_BUT_UNREFRESHED = _plain_page(
+    "Saved",
+    "Your change was saved, but the page could not be refreshed because the database "
+    "stopped answering. Reload the page in a moment.",
+)
