@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
+    # Not DEBUG, and not the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE (a deploy-check error).
+    dropped = ("DEBUG", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     return (
         env
         | {"SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "claims.example.org"}
