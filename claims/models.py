@@ -339,8 +339,12 @@ class ClaimQuerySet(models.QuerySet):
         """Claims with their current verdict counts (``n_supported``, ``n_disputed``,
         ``n_outdated``) and adjudication: one query however many claims. The state itself
         is ``claim.consensus(min_verdicts)``."""
+        # Correlated counts rather than JOIN + GROUP BY: grouping would repeat every
+        # selected column (and any select_related row) for each verdict.
         counts = {
-            f"n_{status}": models.Count("verdicts", filter=models.Q(verdicts__status=status))
+            f"n_{status}": _count(
+                Verdict.objects.filter(claim=models.OuterRef("pk"), status=status)
+            )
             for status in Status.values
         }
         return self.select_related("adjudication__reviewer").annotate(**counts)

@@ -337,7 +337,9 @@ def test_consensus_screen_query_count_is_fixed(
     )
     client = client_for(victor)
     client.get(url("project-detail"))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(url("article-consensus", article.pk))
     assert response.status_code == 200
     assert response.context["summary"].verdicts == claims * analysts
+    assert response.context["matching"] == claims
+    assert len(response.context["rows"]) == min(claims, 100)  # a page of the table

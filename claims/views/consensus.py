@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -21,9 +22,11 @@ from claims.access import article_for, claim_for, project_for
 from claims.forms import AdjudicationForm
 from claims.http import AuthedRequest
 from claims.models import ROLE_RANK, Article, Claim, Conflict, Evidence, Role
-from claims.tally import Row, Tally, tally, tally_of
+from claims.tally import Row, Said, Tally, tally, tally_of
 
 STATES = ["unreviewed", "unanimous", "majority", "contested", "adjudicated"]
+# The figures and charts cover every claim; the table shows them a page at a time.
+ROWS_PER_PAGE = 100
 
 
 def figures_context(result: Tally) -> dict[str, Any]:
@@ -50,7 +53,8 @@ def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> Htt
         result = tally(Claim.objects.filter(article=article), article.project, request.user)
     else:
         then = past.Past(article, moment)
-        result = tally_of(then.claims, then.verdicts(), article.project, request.user)
+        said = [Said.of(verdict) for verdict in then.verdicts()]
+        result = tally_of(then.claims, said, article.project, request.user)
     state, section, analyst = (request.GET.get(k, "") for k in ("state", "section", "analyst"))
     rows = [
         row
@@ -59,12 +63,18 @@ def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> Htt
         and (not section or row.claim.section == section)
         and (not analyst or analyst in row.verdicts)
     ]
-    for row in rows:
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    for row in page.object_list:
         row.bar = charts.claim_bar(row.counts)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = figures_context(result) | {
         "project": article.project,
         "article": article,
-        "rows": rows,
+        "rows": page.object_list,
+        "page": page,
+        "matching": len(rows),
+        "page_query": query.urlencode(),
         "states": STATES,
         "sections": sorted({r.claim.section for r in result.rows if r.claim.section}),
         "chosen": {"state": state, "section": section, "analyst": analyst},
