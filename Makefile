@@ -40,3 +40,8 @@ test: lint test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) var
+
+# The load and fault tests at full length (`make test` runs their short CI version).
+.PHONY: load
+load: $(STAMP)
+	LOAD_SECONDS=60 CRASH_ROUNDS=20 $(BIN)/python -m pytest tests/load -s -q
