@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
 from claims.http import AuthedRequest
@@ -21,13 +22,18 @@ def project_for(request: AuthedRequest, slug: str, role: Role = Role.VIEWER) -> 
     )
     if membership is None:
         raise Http404("No such project.")
-    my_role = Role(membership.role)
-    if ROLE_RANK[my_role] < ROLE_RANK[role]:
-        raise PermissionDenied(f"This needs the {role.label.lower()} role.")
     project = membership.project
+    _check_role(project, request, Role(membership.role), role)
+    return project
+
+
+def _check_role(project: Project, request: AuthedRequest, my_role: Role, needed: Role) -> None:
+    """403 below the ``needed`` role; else the member's role is set on the project as
+    ``my_role`` for the view and template."""
+    if ROLE_RANK[my_role] < ROLE_RANK[needed]:
+        raise PermissionDenied(f"This needs the {needed.label.lower()} role.")
     project.my_role = my_role
     project.known_roles = {request.user.pk: my_role}
-    return project
 
 
 def article_for(
@@ -42,15 +48,22 @@ def article_for(
 
 
 def claim_for(request: AuthedRequest, slug: str, claim_id: int, role: Role = Role.VIEWER) -> Claim:
-    project = project_for(request, slug, role)
+    """The claim, its article (without the article's text), project and block, and the
+    member's role, in one query: the claim panel and every claim action start here."""
+    membership = Membership.objects.filter(project=OuterRef("article__project"), user=request.user)
     claim = (
-        Claim.objects.select_related("article", "block", "adjudication__reviewer")
-        .filter(article__project=project, pk=claim_id)
-        .first()
+        Claim.objects.with_text()
+        .select_related("article__project", "adjudication__reviewer")
+        .annotate(member_role=Subquery(membership.values("role")[:1]))
+        .filter(article__project__slug=slug, pk=claim_id)
+        .order_by()[:1]
     )
-    if claim is None:
+    claim = next(iter(claim), None)
+    if claim is None or claim.member_role is None:
+        project_for(request, slug, role)  # 404 for outsiders, 403 below the role
         raise Http404("No such claim.")
-    claim.article.project = project
+    project = claim.article.project
+    _check_role(project, request, Role(claim.member_role), role)
     return claim
 
 

@@ -138,10 +138,11 @@ def writing(project: Project) -> Iterator[Writer]:
     from claims.models import AuditChain
 
     with transaction.atomic():
-        chains = AuditChain.objects.select_related("project")
+        chains = AuditChain.objects.all()
         if LOCK_CHAIN:
-            chains = chains.select_for_update(of=("self",))
+            chains = chains.select_for_update()
         chain = chains.get(project_id=project.pk)
+        chain.project = project  # the body names it: no need to read it again
         writer = Writer(chain)
         yield writer
         count = len(writer.events)

@@ -148,7 +148,8 @@ def describe(body: dict[str, Any]) -> str:
             )
 
 
-def entry(event: AuditEvent) -> Entry:
+def entry(event: AuditEvent, *, diffs: bool = True) -> Entry:
+    """The event in words; ``diffs=False`` leaves out the field diffs (a short list)."""
     body = json.loads(event.body)
     actor = body["actor"] or "system"
     return Entry(
@@ -160,7 +161,7 @@ def entry(event: AuditEvent) -> Entry:
         claim_id=event.claim_id,
         article_id=event.article_id,
         reverts=body.get("reverts"),
-        changes=changes(body.get("before"), body.get("after")),
+        changes=changes(body.get("before"), body.get("after")) if diffs else [],
     )
 
 
@@ -204,8 +205,9 @@ def entries(events: list[AuditEvent], user: Any, project: Project) -> list[Entry
 
 
 def claim_history(claim_id: int, *, limit: int = 10, only_actor: Any = None) -> list[Entry]:
-    """The latest events of a claim, newest first (one query)."""
+    """The latest events of a claim in words, newest first, without diffs (one query)."""
     events = AuditEvent.objects.filter(Q(claim_id=claim_id) | Q(other_claim_id=claim_id))
     if only_actor is not None:
         events = events.filter(actor=only_actor)
-    return [entry(event) for event in events.order_by("-seq")[:limit]]
+    events = events.only("seq", "body", "claim_id", "article_id").order_by("-seq")
+    return [entry(event, diffs=False) for event in events[:limit]]

@@ -118,6 +118,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", VAR_DIR / "claims.sqlite3"),
+            # Each server thread keeps its connection: opening one (and its pragmas) costs
+            # more than most requests' queries.
+            "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "60")),
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN: the SQLite stand-in for the
                 # select_for_update() on the audit chain head that PostgreSQL gets.

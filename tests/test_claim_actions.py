@@ -95,14 +95,34 @@ def test_verdict_without_js_redirects_back_to_the_claim(claim: Any, bob: Any) ->
     assert last_event()["action"] == "verdict.set"
 
 
-def test_verdict_with_htmx_returns_panel_highlight_and_event(claim: Any, bob: Any) -> None:
+def test_verdict_with_htmx_returns_what_changed_and_an_event(
+    claim: Any, bob: Any, carol: Any
+) -> None:
+    claim.set_verdict(carol, "supported", rationale="Carol reads it so")
     response = post_verdict(client_for(bob), claim, status="disputed", htmx=True)
     content = response.content.decode()
     assert response.status_code == 200
-    assert content.lstrip().startswith('<aside id="claim-panel"')
-    assert f'id="claim-{claim.pk}"' in content and 'hx-swap-oob="true"' in content
-    assert "claim v-disputed" in content
+    assert "HX-Retarget" not in response
+    # The verdict form in place, with the new version ...
+    assert content.lstrip().startswith('<section id="verdict"')
+    assert 'name="version" value="1"' in content
+    # ... and out of band the team (bob's verdict counted), the history and the highlight.
+    assert '<section id="team" aria-labelledby="team-h" hx-swap-oob="true">' in content
+    assert "1 supported" in content and "1 disputed" in content and "Carol reads it so" in content
+    assert '<section id="recent-history" aria-labelledby="history-h" hx-swap-oob="true">' in content
+    assert "bob</strong> set their verdict to disputed" in content
+    assert f'id="claim-{claim.pk}"' in content and "claim v-disputed selected" in content
+    # Nothing that a verdict leaves alone.
+    assert 'id="claim-panel"' not in content and "Add evidence" not in content
     assert triggers(response) == {"verdict-changed": {"claim": claim.pk}}
+
+
+def test_refused_verdict_with_htmx_returns_the_form_alone(claim: Any, bob: Any) -> None:
+    response = post_verdict(client_for(bob), claim, status="maybe", htmx=True)
+    content = response.content.decode()
+    assert response.status_code == 422
+    assert content.lstrip().startswith('<section id="verdict"')
+    assert "hx-swap-oob" not in content and "HX-Trigger" not in response
 
 
 def test_outdated_verdict_keeps_its_since_date(claim: Any, bob: Any) -> None:
@@ -413,8 +433,13 @@ def test_blind_project_hides_others_until_you_tag(claim: Any, bob: Any, carol: A
     assert "Secret reasoning of carol" not in content
     assert "carol" not in content
     assert "Blind review" in content
-    content = post_verdict(client, claim, htmx=True).content.decode()
+    response = post_verdict(client, claim, htmx=True)
+    content = response.content.decode()
     assert "Secret reasoning of carol" in content
+    # What bob may see changed with his verdict: the whole panel, in place of the panel.
+    assert content.lstrip().startswith('<aside id="claim-panel"')
+    assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#claim-panel", "outerHTML")
+    assert triggers(response) == {"verdict-changed": {"claim": claim.pk}}
 
 
 def test_reviewer_sees_everything_in_a_blind_project(claim: Any, rita: Any, carol: Any) -> None:
@@ -450,5 +475,8 @@ def test_screen_and_verdict_query_counts_are_fixed(
     screen = url("article-detail", article.pk) + f"?claim={claims[1].pk}"
     with django_assert_num_queries(16):
         assert client.get(screen).status_code == 200
-    with django_assert_num_queries(15):
+    # Session, user, the claim with the member's role; the write (savepoint, chain head,
+    # verdict, its update, the event, the head's update, release); then what the response
+    # shows: the claim's verdicts, its citations, its recent history.
+    with django_assert_num_queries(13):
         assert post_verdict(client, claims[1], htmx=True).status_code == 200

@@ -13,9 +13,9 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 
-from claims import reading
+from claims import history, reading
 from claims.access import claim_for, evidence_for
 from claims.forms import EvidenceForm, MergeForm, SpanForm, SplitForm, VerdictForm
 from claims.http import AuthedRequest
@@ -81,7 +81,7 @@ def claim_verdict(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespo
     claim = claim_for(request, slug, claim_id, Role.ANALYST)
     form = VerdictForm(request.POST)
     if not form.is_valid():
-        return respond(request, claim, verdict_form=form, status=422)
+        return verdict_changed(request, claim, verdict_form=form, status=422)
     data = form.cleaned_data
     try:
         if data["status"] == "clear":
@@ -95,16 +95,48 @@ def claim_verdict(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespo
                 expected_version=data["version"],
             )
     except Conflict as conflict:
-        return respond(
-            request, claim, verdict_form=form, conflict=conflict, status=409, highlight=True
-        )
+        return verdict_changed(request, claim, verdict_form=form, conflict=conflict, status=409)
     except ValidationError as error:
         form.add_error(None, error)
-        return respond(request, claim, verdict_form=form, status=422)
+        return verdict_changed(request, claim, verdict_form=form, status=422)
     label = "cleared" if data["status"] == "clear" else f"saved as {data['status']}"
-    return respond(
-        request, claim, event="verdict-changed", message=f"Verdict {label}.", highlight=True
-    )
+    return verdict_changed(request, claim, message=f"Verdict {label}.")
+
+
+def verdict_changed(
+    request: AuthedRequest, claim: Claim, *, message: str = "", status: int = 200, **extra: Any
+) -> HttpResponse:
+    """After a verdict (or a conflict over one), htmx gets only what a verdict changes: the
+    verdict form, the team's verdicts, the recent history and the claim's highlight; a
+    refused form (422) gets the form alone.
+
+    Where the viewer's own verdict decides what they may see (blind review), the whole
+    panel changes with it, so it is sent whole, in place of the panel."""
+    project = claim.article.project
+    if not request.htmx:
+        return respond(request, claim, message=message, status=status, **extra)
+    if status != 422 and not project.sees_everything(project.my_role):
+        event = "verdict-changed" if status == 200 else ""
+        response = respond(request, claim, event=event, status=status, highlight=True, **extra)
+        return reswap(retarget(response, "#claim-panel"), "outerHTML")
+    filters = reading.Filters.from_query(request.GET)
+    verdicts = list(claim.verdicts.select_related("analyst"))
+    view = reading.claim_view(claim, verdicts, request.user, project)
+    view.href, view.selected = "?" + filters.query(claim=claim.pk), True
+    context = {
+        "project": project,
+        "claim": claim,
+        "view": view,
+        "filters": filters,
+        "history": history.claim_history(claim.pk),
+        **extra,
+    }
+    part = "verdict-section" if status == 422 else "verdict-changed"
+    html = render_to_string(f"{PAGE}#{part}", context, request)
+    response = HttpResponse(html, status=status)
+    if status == 200:
+        trigger_client_event(response, "verdict-changed", {"claim": claim.pk})
+    return response
 
 
 @require_POST

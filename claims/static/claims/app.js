@@ -77,9 +77,10 @@
   });
 
   // Keep the highlight of the selected claim in step with the panel.
+  // A verdict swaps only parts of the panel, so the target may be inside it.
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.target.id !== "claim-panel") return;
-    const panel = event.target;
+    const panel = event.target.closest && event.target.closest("#claim-panel");
+    if (!panel) return;
     document.querySelectorAll("a.claim.selected").forEach((a) => a.classList.remove("selected"));
     const current = selectedClaim();
     if (current) current.classList.add("selected");
