@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -31,10 +32,10 @@ def render_screen(
     moment = past.parse_moment(request.GET.get("as_of", ""))
     if moment is not None:
         return render_past(request, article, filters, moment)
-    views = reading.reading_claims(article, request.user)
+    views, progress = reading.reading_claims(article, request.user)
     wanted = selected.pk if selected else _int(request.GET.get("claim"))
     context, current = screen_context(article, views, filters, wanted)
-    context["progress"] = reading.progress(article, request.user)
+    context["progress"] = progress
     if current is not None:
         context |= panel_context(current.claim, request, **panel_extra)
     return render(request, PAGE, context, status=status)
@@ -50,8 +51,10 @@ def screen_context(
     """The screen's context around its claims, and the selected claim's view if any."""
     matching = reading.apply_filters(views, filters)
     current = next((v for v in views if v.claim.pk == wanted), None)
+    # The links differ only in the claim: the rest of the query string is made once.
+    before, after = filters.query(), urlencode({k: v for k, v in link.items() if v})
     for view in views:
-        view.href = "?" + filters.query(claim=view.claim.pk, **link)
+        view.href = "?" + "&".join(p for p in (before, f"claim={view.claim.pk}", after) if p)
         view.selected = view is current
     context = {
         "project": article.project,
