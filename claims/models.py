@@ -41,6 +41,9 @@ class Status(models.TextChoices):
     OUTDATED = "outdated", "Outdated"
 
 
+STATUSES = tuple(Status.values)  # once: ``Status.values`` builds a new list on every use
+
+
 class Stance(models.TextChoices):
     SUPPORTS = "supports", "Supports"
     CONTRADICTS = "contradicts", "Contradicts"
@@ -468,7 +471,7 @@ class Claim(models.Model):
 
     def counts(self) -> dict[str, int]:
         """Current verdicts per status, from ``with_consensus()``; zero counts left out."""
-        counts = {status: getattr(self, f"n_{status}") for status in Status.values}
+        counts = {status: getattr(self, f"n_{status}") for status in STATUSES}
         return {status: n for status, n in counts.items() if n}
 
     def consensus(self, min_verdicts: int) -> str:

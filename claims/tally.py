@@ -114,11 +114,13 @@ class Tally:
         )
 
 
-def tally(claims: QuerySet[Claim], project: Project, user: Any) -> Tally:
-    """Count the verdicts of ``claims`` as ``user`` may see them: three queries."""
-    counted = list(
-        claims.with_consensus().prefetch_related("citations").order_by("article_id", "start")
-    )
+def tally(
+    claims: QuerySet[Claim], project: Project, user: Any, *, citations: bool = False
+) -> Tally:
+    """Count the verdicts of ``claims`` as ``user`` may see them: three queries (and one
+    more for each claim's ``citations``, which only exports show)."""
+    query = claims.with_consensus().order_by("article_id", "start")
+    counted = list(query.prefetch_related("citations") if citations else query)
     # Each article (and its text) once, not once per claim.
     articles = Article.objects.in_bulk({claim.article_id for claim in counted})
     cache_article = Claim.article.field.set_cached_value

@@ -211,7 +211,7 @@ def consensus_export(
     else:
         project = project_for(request, slug)
         claims, name = Claim.objects.filter(article__project=project), project.slug
-    result = tally(claims, project, request.user)
+    result = tally(claims, project, request.user, citations=True)
     if fmt == "csv":
         body, content_type = exports.consensus_csv(result), "text/csv; charset=utf-8"
     else:
