@@ -42,29 +42,70 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """gunicorn with ``claims.gunicorn_conf`` on a free port of 127.0.0.1; a context manager
-    that always stops it, and any worker it left behind."""
+    """gunicorn with ``claims.gunicorn_conf`` on a free port of 127.0.0.1, logging to
+    ``log_path``; a context manager that always stops it, and any worker it left behind.
+    The load and fault tests (``tests/load``) serve through it too."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.port = free_port()
-        self.env = env | {"GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        workers: int | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.env = dict(env)
+        if workers is not None:
+            self.env["GUNICORN_WORKERS"] = str(workers)
+        if threads is not None:
+            self.env["GUNICORN_THREADS"] = str(threads)
         self.log_path = log_path
+        self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Gunicorn:
-        command = [sys.executable, "-m", "gunicorn", "-c", "python:claims.gunicorn_conf"]
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [*command, "claims.wsgi"], cwd=ROOT, env=self.env, stdout=log, stderr=log
-            )
-        try:
-            wait_for(self.port, "/healthz", self.proc, timeout=60)
-        except BaseException:
-            self.__exit__()
-            raise
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 60) -> None:
+        self.port = free_port()
+        env = self.env | {"GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:claims.gunicorn_conf"]
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [*command, "claims.wsgi"], cwd=ROOT, env=env, stdout=log, stderr=log
+            )
+        try:
+            self.wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def healthy(self) -> bool:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        try:
+            conn.request("GET", "/healthz")
+            return conn.getresponse().status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            conn.close()
+
+    def wait_healthy(self, timeout: float) -> float:
+        """Seconds until /healthz answers 200; an error with the log after ``timeout``."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            if self.proc is None or self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log_tail()}")
+            if self.healthy():
+                return time.perf_counter() - started
+            time.sleep(0.02)
+        raise RuntimeError(f"gunicorn not healthy after {timeout} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
         if self.proc is None:
             return
         workers = self.workers()
@@ -89,6 +130,15 @@ class Gunicorn:
             with contextlib.suppress(OSError):
                 pids += [int(pid) for pid in children.read_text().split()]
         return pids
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
 
     def memory(self) -> dict[str, float]:
         """Resident memory in MB: the largest worker's RSS, and the RSS and PSS (shared

@@ -7,7 +7,6 @@ All traffic goes to 127.0.0.1, and every loop here is bounded in count and in ti
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import http.cookies
 import itertools
@@ -16,8 +15,6 @@ import math
 import os
 import random
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from claims.bench_http import Gunicorn
 from tests.load.databases import PROJECT, Database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +35,7 @@ STATUSES = ("supported", "disputed", "outdated")
 STANCES = ("supports", "contradicts", "supersedes", "context")
 # What templates/503.html promises when the database is down or full.
 UNAVAILABLE = "Nothing you sent was saved"
+Server = Gunicorn  # the benchmark's server, shared: gunicorn on a free port of 127.0.0.1
 VERDICT_VERSION = re.compile(r'id="verdict-form".*?name="version" value="(\d+)"', re.DOTALL)
 
 
@@ -116,116 +115,6 @@ def chain_verified(env: dict[str, str]) -> bool:
     if result.returncode != 0:
         print(result.stdout, result.stderr, file=sys.stderr, flush=True)
     return result.returncode == 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """gunicorn with our config, on a free port of 127.0.0.1; a context manager that always
-    stops it (and any worker it left behind)."""
-
-    def __init__(
-        self,
-        env: dict[str, str],
-        log_path: Path,
-        *,
-        workers: int | None = None,
-        threads: int | None = None,
-    ) -> None:
-        self.env = dict(env)
-        if workers is not None:
-            self.env["GUNICORN_WORKERS"] = str(workers)
-        if threads is not None:
-            self.env["GUNICORN_THREADS"] = str(threads)
-        self.log_path = log_path
-        self.port = 0
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def start(self, timeout: float = 60) -> None:
-        self.port = free_port()
-        env = self.env | {"GUNICORN_BIND": f"127.0.0.1:{self.port}"}
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "python:claims.gunicorn_conf"]
-                # Not the user-wide control socket, which other gunicorns here may use.
-                + ["--no-control-socket", "claims.wsgi"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            self.wait_healthy(timeout)
-        except BaseException:
-            self.stop()
-            raise
-
-    def healthy(self) -> bool:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-        try:
-            conn.request("GET", "/healthz")
-            return conn.getresponse().status == 200
-        except (OSError, http.client.HTTPException):
-            return False
-        finally:
-            conn.close()
-
-    def wait_healthy(self, timeout: float) -> float:
-        """Seconds until /healthz answers 200; an error with the log after ``timeout``."""
-        start = time.monotonic()
-        while time.monotonic() - start < timeout:
-            if self.proc is None or self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log_tail()}")
-            if self.healthy():
-                return time.monotonic() - start
-            time.sleep(0.05)
-        raise RuntimeError(f"gunicorn not healthy after {timeout}s:\n{self.log_tail()}")
-
-    def workers(self) -> list[int]:
-        """The worker pids: the master's children."""
-        if self.proc is None:
-            return []
-        pids: list[int] = []
-        for children in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                pids += [int(pid) for pid in children.read_text().split()]
-        return pids
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        workers = self.workers()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        for pid in workers:  # a worker stuck past the graceful stop must not outlive us
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.proc = None
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
 
 
 # -- Clients ------------------------------------------------------------------------------
