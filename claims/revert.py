@@ -54,10 +54,9 @@ def plan(project: Project, event: AuditEvent) -> Plan:
     body = json.loads(event.body)
     action, seq, target = body["action"], event.seq, body["target"]
     before, after = body["before"], body["after"]
-    if action.startswith("verdict."):
-        return _verdict_plan(project, seq, target, before, after)
-    if action.startswith("adjudication."):
-        return _adjudication_plan(project, seq, target, before, after)
+    if action.startswith(("verdict.", "adjudication.")):
+        adjudication = action.startswith("adjudication.")
+        return _status_plan(project, seq, target, before, after, adjudication=adjudication)
     if action.startswith("evidence."):
         return _evidence_plan(project, seq, target, action)
     if action == "claim.span_corrected":
@@ -81,15 +80,25 @@ def plan(project: Project, event: AuditEvent) -> Plan:
     raise NotRevertable("Only verdicts, evidence, text corrections and adjudications revert.")
 
 
-def _verdict_plan(project: Project, seq: int, target: dict, before: Any, after: Any) -> Plan:
+def _status_plan(
+    project: Project, seq: int, target: dict, before: Any, after: Any, *, adjudication: bool
+) -> Plan:
+    """An analyst's verdict or the reviewer's adjudication: the same shape, other verbs."""
     claim = _claim(project, target["claim"])
-    row = Verdict.objects.filter(claim=claim, analyst__username=target["analyst"]).first()
+    if adjudication:
+        row: Verdict | Adjudication | None = Adjudication.objects.filter(claim=claim).first()
+        clear, put = claim.withdraw_adjudication, claim.adjudicate
+        what = f"the adjudication of claim {claim.ordinal}"
+    else:
+        row = Verdict.objects.filter(claim=claim, analyst__username=target["analyst"]).first()
+        clear, put = claim.clear_verdict, claim.set_verdict
+        what = f"{target['analyst']}'s verdict on claim {claim.ordinal}"
     current = row.fields() if row and row.status else None
 
     def change(user: Any, version: int) -> Any:
         if before is None:
-            return claim.clear_verdict(user, expected_version=version, reverts=seq)
-        return claim.set_verdict(
+            return clear(user, expected_version=version, reverts=seq)
+        return put(
             user,
             before["status"],
             rationale=before["rationale"],
@@ -98,28 +107,6 @@ def _verdict_plan(project: Project, seq: int, target: dict, before: Any, after: 
             reverts=seq,
         )
 
-    what = f"{target['analyst']}'s verdict on claim {claim.ordinal}"
-    return Plan(seq, what, current, before, row.version if row else 0, current != after, change)
-
-
-def _adjudication_plan(project: Project, seq: int, target: dict, before: Any, after: Any) -> Plan:
-    claim = _claim(project, target["claim"])
-    row = Adjudication.objects.filter(claim=claim).first()
-    current = row.fields() if row and row.status else None
-
-    def change(user: Any, version: int) -> Any:
-        if before is None:
-            return claim.withdraw_adjudication(user, expected_version=version, reverts=seq)
-        return claim.adjudicate(
-            user,
-            before["status"],
-            rationale=before["rationale"],
-            as_of=_date(before["as_of"]),
-            expected_version=version,
-            reverts=seq,
-        )
-
-    what = f"the adjudication of claim {claim.ordinal}"
     return Plan(seq, what, current, before, row.version if row else 0, current != after, change)
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from claims.models import AuditEvent, Evidence, Verdict
+from claims.models import Adjudication, AuditEvent, Evidence, Verdict
 from tests.factories import make_article, make_user
 
 
@@ -224,6 +224,31 @@ def test_reviewer_reverts_a_text_correction(claim: Any, rita: Any, bob: Any) -> 
     assert revert(client_for(rita), target).status_code == 302
     claim.refresh_from_db()
     assert (claim.start, claim.end) == original
+
+
+def test_reviewer_reverts_an_adjudication_change_and_a_first_one(
+    claim: Any, rita: Any, bob: Any
+) -> None:
+    claim.adjudicate(rita, "supported", rationale="first ruling")
+    claim.adjudicate(
+        rita, "outdated", rationale="second", as_of=dt.date(2022, 2, 24), expected_version=1
+    )
+    changed = seq_of("adjudication.changed")
+    assert revert(client_for(bob), changed).status_code == 403
+    assert revert(client_for(rita), changed).status_code == 302
+    adjudication = Adjudication.objects.get(claim=claim)
+    assert (adjudication.status, adjudication.rationale, adjudication.as_of) == (
+        "supported",
+        "first ruling",
+        None,
+    )
+    assert (latest()["action"], latest()["reverts"]) == ("adjudication.changed", changed)
+    # The ruling stands as the first event left it, so reverting that one needs no
+    # confirmation: it withdraws the ruling.
+    first = seq_of("adjudication.set")
+    assert revert(client_for(rita), first).status_code == 302
+    assert Adjudication.objects.get(claim=claim).status == ""
+    assert (latest()["action"], latest()["reverts"]) == ("adjudication.withdrawn", first)
 
 
 def test_a_split_is_not_revertable_and_says_so(claim: Any, rita: Any) -> None:
