@@ -10,13 +10,16 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from claims import audit, segmenter
 from claims.models import Article, Block, Citation, Claim, Project
@@ -162,7 +165,7 @@ def import_article(
                 "blocks": len(prepared.segmentation.blocks),
                 "citations": len(prepared.segmentation.citations),
                 # [id, start, end] of every claim: enough to fold the claims from the log.
-                "claims": [[c.pk, c.start, c.end] for c in claims],
+                "claims": claims,
             },
             article_id=article.pk,
         )
@@ -201,42 +204,75 @@ def _article(
     return article
 
 
-def _store_derived(article: Article, seg: segmenter.Segmentation) -> list[Claim]:
-    blocks = Block.objects.bulk_create(
-        Block(article=article, ordinal=i, kind=b.kind, start=b.start, end=b.end)
-        for i, b in enumerate(seg.blocks)
+def _store_derived(article: Article, seg: segmenter.Segmentation) -> list[list[int]]:
+    """Store the blocks, citations, claims and their links; ``[id, start, end]`` of every
+    claim, in order."""
+    block_ids = _insert(
+        Block,
+        (
+            Block(article_id=article.pk, ordinal=i, kind=b.kind, start=b.start, end=b.end)
+            for i, b in enumerate(seg.blocks)
+        ),
     )
-    citations = Citation.objects.bulk_create(
-        Citation(
-            article=article,
-            ordinal=i,
-            outlet=c.outlet,
-            date=c.date,
-            year_source=c.year_source,
-            raw=c.raw,
-            start=c.start,
-            end=c.end,
-            group_start=c.group_start,
-            group_end=c.group_end,
-        )
-        for i, c in enumerate(seg.citations)
+    citation_ids = _insert(
+        Citation,
+        (
+            Citation(
+                article_id=article.pk,
+                ordinal=i,
+                outlet=c.outlet,
+                date=c.date,
+                year_source=c.year_source,
+                raw=c.raw,
+                start=c.start,
+                end=c.end,
+                group_start=c.group_start,
+                group_end=c.group_end,
+            )
+            for i, c in enumerate(seg.citations)
+        ),
     )
-    claims = Claim.objects.bulk_create(
-        Claim(
-            article=article,
-            block=blocks[seg.sentences[c.sentence].block],
-            ordinal=i + 1,
-            start=c.start,
-            end=c.end,
-            section=c.section[:300],
-            sentence=c.sentence,
-        )
-        for i, c in enumerate(seg.claims)
+    claim_ids = _insert(
+        Claim,
+        (
+            Claim(
+                article_id=article.pk,
+                block_id=block_ids[seg.sentences[c.sentence].block],
+                ordinal=i + 1,
+                start=c.start,
+                end=c.end,
+                section=c.section[:300],
+                sentence=c.sentence,
+            )
+            for i, c in enumerate(seg.claims)
+        ),
     )
-    through = Claim.citations.through
-    through.objects.bulk_create(
-        through(claim_id=claim.pk, citation_id=citations[index].pk)
-        for claim, spec in zip(claims, seg.claims, strict=True)
-        for index in spec.citations
+    link = Claim.citations.through
+    _insert(
+        link,
+        (
+            link(claim_id=claim_id, citation_id=citation_ids[index])
+            for claim_id, claim in zip(claim_ids, seg.claims, strict=True)
+            for index in claim.citations
+        ),
     )
-    return claims
+    return [[pk, c.start, c.end] for pk, c in zip(claim_ids, seg.claims, strict=True)]
+
+
+# Rows per INSERT. One statement per table would hold a long article's every row at once,
+# as model instances and again as SQL parameters. Small batches keep memory flat and the
+# time linear: a batch is gone before the garbage collector's youngest generation fills,
+# so the collector never has to sweep the whole segmentation (measured: a 10 MB import
+# takes a quarter longer on SQLite with batches of 1000, and no less time on PostgreSQL).
+BATCH_SIZE = 100
+
+
+def _insert(model: type[models.Model], rows: Iterable[models.Model]) -> list[int]:
+    """Insert unsaved ``model`` instances in batches; their new primary keys, in order.
+
+    ``rows`` is consumed a batch at a time, so only one batch of instances exists at once.
+    """
+    ids: list[int] = []
+    for batch in itertools.batched(rows, BATCH_SIZE, strict=False):
+        ids += [row.pk for row in model._default_manager.bulk_create(batch)]
+    return ids

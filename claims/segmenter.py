@@ -19,14 +19,14 @@ class SegmentationError(ValueError):
     """The text holds nothing that could become a claim."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     kind: str  # artifact, title, metadata, heading, author_bio or body
     start: int
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Citation:
     outlet: str
     date: dt.date
@@ -39,7 +39,7 @@ class Citation:
     sentence: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sentence:
     start: int
     end: int
@@ -47,7 +47,7 @@ class Sentence:
     block: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claim:
     start: int
     end: int
@@ -56,7 +56,7 @@ class Claim:
     citations: tuple[int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Metadata:
     title: str = ""
     publication: str = ""
@@ -65,7 +65,7 @@ class Metadata:
     author: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segmentation:
     text: str
     blocks: tuple[Block, ...]
@@ -275,6 +275,9 @@ _CITATION = re.compile(
 )
 _WORD = re.compile(r"\w+(?:[’'\-./+]\w+)*\+?|[,;:]")
 _TERMINALS = ".!?…"
+_TERMINAL = re.compile(f"[{_TERMINALS}]")
+_BRACKET = re.compile(r'[()\[\]“”"]')  # what _pairs matches
+_NEXT_WORD = re.compile(r"[“‘\"'(\[*_]*([\w’'.\-]*)")
 _CLOSERS = "”’\"')]»"
 _OPENERS = "“‘\"'([«*_"
 
@@ -384,27 +387,35 @@ def _units(text: str, para: _Paragraph) -> list[tuple[int, int]]:
 
 
 def _pairs(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Matched (open, close) positions of brackets and double quotes; strays are ignored."""
+    """Matched (open, close) positions of brackets and double quotes; strays are ignored.
+
+    Pairs never cross: of any two, one holds the other or they lie apart.
+    """
     pairs: list[tuple[int, int]] = []
     stack: list[tuple[str, int]] = []
+    on_stack = dict.fromkeys('([“"', 0)  # so that a stray closer never searches the stack
     closing = {")": "(", "]": "[", "”": "“"}
-    for i in range(start, end):
-        ch = text[i]
+    for match in _BRACKET.finditer(text, start, end):
+        ch, i = match.group(), match.start()
         if ch == '"' and stack and stack[-1][0] == '"':
             pairs.append((stack.pop()[1], i))
-        elif ch in '([“"':
+            on_stack['"'] -= 1
+        elif ch in on_stack:
             stack.append((ch, i))
-        elif ch in closing:
-            for k in range(len(stack) - 1, -1, -1):
-                if stack[k][0] == closing[ch]:
-                    pairs.append((stack[k][1], i))
-                    del stack[k:]
+            on_stack[ch] += 1
+        elif on_stack[closing[ch]]:
+            # Close the innermost opener of this kind; the strays opened inside it go.
+            while True:
+                opener, position = stack.pop()
+                on_stack[opener] -= 1
+                if opener == closing[ch]:
+                    pairs.append((position, i))
                     break
     return pairs
 
 
 def _next_word(text: str, pos: int) -> str:
-    match = re.match(r"[“‘\"'(\[*_]*([\w’'.\-]*)", text[pos : pos + 60])
+    match = _NEXT_WORD.match(text, pos, pos + 60)
     return match.group(1) if match else ""
 
 
@@ -433,19 +444,46 @@ def _is_abbreviation(text: str, dot: int, next_pos: int) -> bool:
     return ambiguous and not _starts_sentence(following)
 
 
+class _Around:
+    """The pairs around a position that only moves forward, outermost first.
+
+    A sweep, because looking through every pair of a paragraph at every full stop would
+    make a long paragraph quadratic. Pairs nest (see :func:`_pairs`), so those around the
+    position form a stack.
+    """
+
+    def __init__(self, pairs: list[tuple[int, int]]) -> None:
+        self._ahead = sorted(pairs, reverse=True)  # by opening, the next one last
+        self._around: list[tuple[int, int]] = []
+
+    def at(self, i: int) -> list[tuple[int, int]]:
+        """The pairs with open < i < close; i is never less than at the call before."""
+        while self._ahead and self._ahead[-1][0] < i:
+            pair = self._ahead.pop()
+            while self._around and self._around[-1][1] < pair[0]:
+                self._around.pop()  # closed before this pair opened
+            self._around.append(pair)
+        while self._around and self._around[-1][1] <= i:
+            self._around.pop()  # closed before i
+        return self._around
+
+
 def _sentence_end(
-    text: str, i: int, end: int, sentence_start: int, pairs: list[tuple[int, int]]
+    text: str, i: int, end: int, sentence_start: int, around: list[tuple[int, int]]
 ) -> int | None:
-    """End offset of a sentence whose final punctuation is at i, or None."""
+    """End offset of a sentence whose final punctuation is at i, or None.
+
+    ``around`` holds the pairs that open before i and close after it.
+    """
     k = i + 1
     while k < end and text[k] in _TERMINALS:
         k += 1
     while k < end and text[k] in _CLOSERS:
         k += 1
-    for open_, close in pairs:
+    for open_, close in around:
         # Inside quotes or brackets only a final stop ends the sentence; inside brackets only
         # when the brackets hold the whole sentence.
-        if open_ < i < close and (close >= k or (text[close] in ")]" and open_ != sentence_start)):
+        if close >= k or (text[close] in ")]" and open_ != sentence_start):
             return None
     if k < end and not text[k].isspace():
         return None  # "3.5", "Kremlin.ru", "U.S.-China"
@@ -461,23 +499,25 @@ def _sentence_end(
 
 def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pairs = _pairs(text, start, end)
+    around = _Around(pairs)
     spans: list[tuple[int, int]] = []
     current = start
-    i = start
-    while i < end:
-        stop = None
-        if text[i] in _TERMINALS:
-            stop = _sentence_end(text, i, end, _strip(text, current, end)[0], pairs)
-        if stop is None:
-            i += 1
-            continue
-        spans.append(_strip(text, current, stop))
-        current = i = stop
+    sentence_start = _strip(text, current, end)[0]
+    for terminal in _TERMINAL.finditer(text, start, end):
+        i = terminal.start()
+        if i < current:
+            continue  # a later mark of the stop just taken: "?!", "..."
+        stop = _sentence_end(text, i, end, sentence_start, around.at(i))
+        if stop is not None:
+            spans.append(_strip(text, current, stop))
+            current = stop
+            sentence_start = _strip(text, current, end)[0]
     spans.append(_strip(text, current, end))
+    closing = dict(pairs)  # no two pairs open at the same place
     merged: list[tuple[int, int]] = []
     for s, e in spans:
-        close = next((c for o, c in pairs if o == s and text[s] == "("), None)
-        if merged and close and _citation_parts(text, s + 1, close, None):
+        close = closing.get(s)
+        if merged and close and text[s] == "(" and _citation_parts(text, s + 1, close, None):
             # "Text. (Outlet, May 5) Next ...": the stray group belongs to the sentence before.
             group_end = close + 1
             while group_end < e and text[group_end] in _TERMINALS:
@@ -644,14 +684,21 @@ def _is_clause(words: list[str], fronted: bool = True) -> bool:
     return False
 
 
+# Past this many tokens a "sentence" is not prose (a list, a table, a hostile file) and
+# stays one claim: weighing every clause against every other would take quadratic time.
+MAX_SPLIT_TOKENS = 600
+
+
 def _claim_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    if text.find(",", start, end) < 0 and text.find(";", start, end) < 0:
+        return [_strip(text, start, end)]  # no separator, so no split
+    tokens = list(_WORD.finditer(text, start, end))
+    if len(tokens) > MAX_SPLIT_TOKENS:
+        return [_strip(text, start, end)]
     pairs = _pairs(text, start, end)
     in_brackets = [(o, c) for o, c in pairs if text[o] in "(["]
-    tokens = [
-        m
-        for m in _WORD.finditer(text, start, end)
-        if not any(o < m.start() < c for o, c in in_brackets)
-    ]
+    if in_brackets:
+        tokens = [m for m in tokens if not any(o < m.start() < c for o, c in in_brackets)]
     words = [m.group() for m in tokens]
     # Candidate separators: (token index of the separator, index of the first right word, kind).
     candidates: list[tuple[int, int, str]] = []

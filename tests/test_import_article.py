@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from claims import importer
 from claims.importer import ImportRejected, decode, import_article
 from claims.models import Article, AuditEvent, Block, Citation, Claim
 from tests.factories import SAMPLE_PATH, SAMPLE_PUBLISHED, SHORT_TEXT
@@ -82,6 +83,38 @@ def test_one_event_for_an_import_with_all_derived_rows(project: Any, alice: Any)
         [c.pk, c.start, c.end] for c in article.claims.order_by("start")
     ]
     assert article.citations.get().date.isoformat() == "2021-08-25"
+
+
+def test_rows_written_in_batches_are_those_of_the_segmentation(
+    project: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_SIZE", 7)  # every table takes several batches
+    data = SAMPLE_PATH.read_bytes()
+    seg = importer.prepare(data, filename="s.txt", published_on=SAMPLE_PUBLISHED).segmentation
+    article, _ = import_article(project, data, filename="s.txt", published_on=SAMPLE_PUBLISHED)
+    blocks = list(article.blocks.order_by("ordinal"))
+    assert [(b.kind, b.start, b.end) for b in blocks] == [
+        (b.kind, b.start, b.end) for b in seg.blocks
+    ]
+    citations = list(article.citations.order_by("ordinal"))
+    assert [(c.raw, c.start, c.date) for c in citations] == [
+        (c.raw, c.start, c.date) for c in seg.citations
+    ]
+    claims = list(article.claims.order_by("ordinal").prefetch_related("citations"))
+    assert [
+        (c.start, c.end, c.sentence, c.block_id, {x.pk for x in c.citations.all()}) for c in claims
+    ] == [
+        (
+            c.start,
+            c.end,
+            c.sentence,
+            blocks[seg.sentences[c.sentence].block].pk,
+            {citations[i].pk for i in c.citations},
+        )
+        for c in seg.claims
+    ]
+    event = json.loads(AuditEvent.objects.get(action="article.imported").body)
+    assert event["after"]["claims"] == [[c.pk, c.start, c.end] for c in claims]
 
 
 def test_crlf_text_is_stored_with_lf(project: Any) -> None:

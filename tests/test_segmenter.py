@@ -413,3 +413,48 @@ def test_offsets_invariant_on_a_mixed_text() -> None:
     seg = segment(text, dt.date(2021, 6, 1))
     _assert_offsets_consistent(seg)
     assert len(seg.citations) == 2
+
+
+# ------------------------------------------------------------------------------ long texts
+
+_MIXED = (
+    "Moscow said “the talks went well. They will go on.” Beijing agreed (Xinhua, May 5). "
+    "The envoy (who arrived late. Really late.) spoke first, and the hosts listened; "
+    "trade grew by 3.5 percent in the U.S. market? It did (TASS, June 1)."
+)
+
+
+def _split(text: str) -> tuple[list[str], list[str], list[str]]:
+    seg = segment(text, dt.date(2021, 10, 22))
+    return (
+        [text[s.start : s.end] for s in seg.sentences],
+        [text[c.start : c.end] for c in seg.claims],
+        [c.raw for c in seg.citations],
+    )
+
+
+def test_a_long_paragraph_splits_as_its_parts_do() -> None:
+    parts = [_MIXED] * 50
+    assert _split(" ".join(parts)) == _split("\n\n".join(parts))
+    sentences, claims, citations = _split(_MIXED)
+    assert len(sentences) == 4 and len(claims) == 6 and len(citations) == 2
+
+
+def test_stray_closers_leave_the_sentences_alone() -> None:
+    # Mismatched brackets are ignored, however many: one sentence each time. (How fast a
+    # long run of them goes is the benchmark's business, not a test's.)
+    assert _split("He came (late] and left. " * 3)[0] == ["He came (late] and left."] * 3
+    text = "It was (" * 500 + "so] " * 500 + "done."
+    assert _split(text)[0] == [text]
+
+
+def test_a_sentence_too_long_for_prose_stays_one_claim() -> None:
+    # Thousands of clauses in one "sentence" (a hostile or broken file) are not weighed
+    # against each other, which would take quadratic time: the sentence is one claim.
+    text = "Moscow agreed; " * 5000 + "Delhi waited."
+    sentences, claims, _citations = _split(text)
+    assert len(sentences) == 1 and claims == [text]
+    # Prose-length sentences still split.
+    assert _split("Moscow agreed; " * 3 + "Delhi waited.")[1] == ["Moscow agreed"] * 3 + [
+        "Delhi waited."
+    ]

@@ -66,7 +66,8 @@ class Command(BaseCommand):
                 f"({article.title!r}); nothing was added."
             )
             return
-        sections = sorted({c.section for c in article.claims.all() if c.section})
+        named = article.claims.exclude(section="").values_list("section", flat=True)
+        sections = sorted(set(named.distinct().order_by()))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {article.title!r} into {project.slug} as article {article.pk}: "
