@@ -52,6 +52,7 @@ HASH_DOMAIN = b"claims.audit.v1\n"  # keep in sync with claims/audit.py
 GENESIS_HASH = "0" * 64
 HEX64 = re.compile(r"[0-9a-f]{64}")
 EVENT_KEYS = {"seq", "prev_hash", "hash", "body"}
+BLOCK_BYTES = 64 * 1024  # lines read, and their bodies checked, at a time
 MANIFEST_KEYS = {
     "type",
     "project",
@@ -106,16 +107,20 @@ def _refuse_number(text: str) -> Any:
     raise ValueError(f"{text} is not allowed: bodies hold no floats")
 
 
-_decode_strict = json.JSONDecoder(parse_float=_refuse_number, parse_constant=_refuse_number).decode
+_strict = json.JSONDecoder(parse_float=_refuse_number, parse_constant=_refuse_number)
+_decode_strict = _strict.decode
+# Parsed JSON holds no cycles: without the check the encoder starts sooner, same output.
 _encode_canonical = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
 ).encode
+_scan_line = json.JSONDecoder().scan_once
 
 
 def parse_canonical(body: str) -> Any:
     """The parsed body if it is canonical JSON, else ValueError. Same result as comparing
     ``canonical_json(json.loads(body))`` with the body, but refusing floats (and NaN)
-    while parsing instead of walking the result: the verifier's hot path."""
+    while parsing instead of walking the result. (:func:`canonical_bodies` does the same
+    for a block of bodies at once; this checks them one by one when that fails.)"""
     parsed = _decode_strict(body)
     if _encode_canonical(parsed) != body:
         raise ValueError("not in canonical form")
@@ -183,6 +188,48 @@ def signature_ok(public: Ed25519PublicKey, manifest: dict[str, Any]) -> bool:
 # Reading ---------------------------------------------------------------------------------
 
 
+def scan_line(raw: bytes) -> dict[str, Any] | None:
+    """``parse_line``'s result for a line that is one JSON object and its newline, from the
+    scanner alone (``json.loads`` wraps it in several Python calls); None for anything
+    else, for ``parse_line`` to decide, errors included."""
+    try:
+        text = raw.decode("utf-8")
+        value, end = _scan_line(text, 0)
+    except (UnicodeDecodeError, StopIteration, ValueError):
+        return None
+    if end != len(text) - 1 or not raw.endswith(b"\n") or type(value) is not dict:
+        return None
+    return value
+
+
+def canonical_bodies(lines: list[dict[str, Any] | None]) -> list[Any] | None:
+    """The parsed body of each line (None where it has none) if every body among ``lines``
+    is canonical JSON, checked with one call of the encoder instead of one per body; None
+    if any is not (each is then checked on its own, to name the first bad one).
+
+    Each body is parsed on its own, and canonical text is never longer than any other JSON
+    text of the same value: it drops whitespace and repeated keys, writes each character in
+    its shortest form and 0 without a minus, and the order of keys does not change the
+    length. So if the canonical texts, joined, equal the bodies, joined, each canonical text
+    has its own body's length and is that body: the verdict of comparing them one by one."""
+    parsed, values, texts = [], [], []
+    try:
+        for line in lines:
+            body = line.get("body") if line is not None else None
+            value = None
+            if isinstance(body, str):
+                value, end = _strict.scan_once(body, 0)  # canonical text has no whitespace
+                if end != len(body):
+                    return None
+                values.append(value)
+                texts.append(body)
+            parsed.append(value)
+        canonical = _encode_canonical(values)
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    return parsed if canonical == "[" + ",".join(texts) + "]" else None
+
+
 def parse_line(raw: bytes, number: int) -> dict[str, Any]:
     if not raw.endswith(b"\n"):
         raise Bad(number, "the line does not end with a newline: the file is truncated")
@@ -223,7 +270,8 @@ def load_anchor(path: str) -> dict[str, Any]:
 
 
 class Verifier:
-    """Reads an export line by line: memory stays flat however many events it holds."""
+    """Reads an export a block of lines at a time: memory stays flat however many events
+    it holds."""
 
     def __init__(self, public: Ed25519PublicKey, anchor: dict[str, Any] | None) -> None:
         self.public = public
@@ -243,17 +291,21 @@ class Verifier:
 
     def run(self, handle: Any) -> str:
         number = 0
-        for number, raw in enumerate(handle, start=1):
-            if self.manifest is not None:
-                raise Bad(number, "there is more after the manifest")
-            if number == 1:
-                self.read_header(raw)
-                continue
-            line = parse_line(raw, number)
-            if line.get("type") == "manifest":
-                self.read_manifest(line, number)
-            else:
-                self.read_event(line, raw, number)
+        while block := handle.readlines(BLOCK_BYTES):
+            lines = [scan_line(raw) for raw in block]
+            bodies = canonical_bodies(lines) or [None] * len(block)
+            for raw, scanned, body in zip(block, lines, bodies, strict=True):
+                number += 1
+                if self.manifest is not None:
+                    raise Bad(number, "there is more after the manifest")
+                if number == 1:
+                    self.read_header(raw)
+                    continue
+                line = scanned or parse_line(raw, number)
+                if line.get("type") == "manifest":
+                    self.read_manifest(line, number)
+                else:
+                    self.read_event(line, raw, number, body)
         if number == 0:
             raise Bad(1, "the file is empty: no header")
         if self.manifest is None:
@@ -293,8 +345,11 @@ class Verifier:
 
     # Events ----------------------------------------------------------------------------
 
-    def read_event(self, line: dict[str, Any], raw: bytes, number: int) -> None:
-        if set(line) != EVENT_KEYS:
+    def read_event(
+        self, line: dict[str, Any], raw: bytes, number: int, checked_body: Any = None
+    ) -> None:
+        """One event line; ``checked_body`` is its body, parsed, if already found canonical."""
+        if line.keys() != EVENT_KEYS:
             raise Bad(number, "an event line must have exactly seq, prev_hash, hash and body")
         seq, prev, stored, body = line["seq"], line["prev_hash"], line["hash"], line["body"]
         if type(seq) is not int or seq < 1:
@@ -308,7 +363,7 @@ class Verifier:
         if self.last_seq is None:
             self.check_start(seq, prev, number)
         self.check_order(seq, prev, number)
-        self.check_body(seq, body, number)
+        self.check_body(seq, body, number, checked_body)
         if event_hash(prev, body) != stored:
             raise Bad(number, f"seq {seq}: hash does not match prev_hash and body")
         self.check_anchor_event(seq, prev, stored, body, number)
@@ -342,9 +397,9 @@ class Verifier:
         elif seq <= last:
             raise Bad(number, f"seq {seq} follows seq {last}: out of order or duplicated")
 
-    def check_body(self, seq: int, body: str, number: int) -> None:
+    def check_body(self, seq: int, body: str, number: int, checked: Any = None) -> None:
         try:
-            parsed = parse_canonical(body)
+            parsed = checked if checked is not None else parse_canonical(body)
         except ValueError:
             raise Bad(number, f"seq {seq}: body is not canonical JSON") from None
         if not isinstance(parsed, dict) or parsed.get("seq") != seq:

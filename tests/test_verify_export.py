@@ -493,3 +493,54 @@ def test_the_verifier_refuses_what_the_write_path_would_not_write(body: str) -> 
 
 def test_the_verifier_derives_the_same_key_id() -> None:
     assert verify_export.key_id(KEY.public_key()) == signing.key_id(KEY.public_key())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"a":1}\n',
+        b"{}\n",
+        b' {"a":1}\n',
+        b'{"a":1} \n',
+        b'{"a":1}\r\n',
+        b'{"a":1}',
+        b"[1]\n",
+        b'\xef\xbb\xbf{"a":1}\n',
+        b'{"a":"\xff"}\n',
+        b'{"a":1}x\n',
+        b'{"a":1\n',
+    ],
+)
+def test_scanning_a_line_agrees_with_parsing_it(raw: bytes) -> None:
+    scanned = verify_export.scan_line(raw)
+    try:
+        parsed = verify_export.parse_line(raw, 2)
+    except verify_export.Bad:
+        parsed = None
+    assert scanned is None or scanned == parsed
+    assert (scanned is not None) == (raw in (b'{"a":1}\n', b"{}\n"))
+
+
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        ['{"a":1}', '{"b":[2,"é",{"c":null}]}', "{}"],
+        ['{"a":[1', "2]}"],  # one value split across two bodies
+        ['{"a":[1', '2]},{"b":3}'],  # ... with the number of values made up
+        ['{"a":1} ', '{"b":2}'],
+        ['{"b":1,"a":2}'],
+        ['{"a":1,"a":1}'],
+        ['{"a":1}', '{"a":-0}'],
+        ['{"a":"\\u00e9"}', '{"a":"\\/"}'],
+        ['{"a":0.5}'],
+    ],
+)
+def test_bodies_checked_a_block_at_a_time_get_the_verdict_of_one_at_a_time(
+    bodies: list[str],
+) -> None:
+    lines = [{"body": body} for body in bodies] + [None, {"type": "manifest"}]
+    try:
+        expected = [verify_export.parse_canonical(body) for body in bodies] + [None, None]
+    except ValueError:
+        expected = None
+    assert verify_export.canonical_bodies(lines) == expected

@@ -1,28 +1,32 @@
-"""python manage.py bench_audit [--events N]: time the signed export and the offline verifier.
+"""python manage.py bench_audit [--events N]: time the signed export, the CSV export and
+the offline verifier.
 
-Builds N events (1,000,000 by default) in a throwaway SQLite file, exports them as signed
-JSON Lines through ``audit_export.start_export`` (the code the page and ``export_audit``
-run) and verifies the file with ``verify_export.py``. Prints one JSON object: events per
-second for each step, the peak memory of the export and of the verifier, and the CPU
-count. It prints and asserts nothing.
+Builds N events (1,000,000 by default) in a throwaway database (a temporary SQLite file,
+or a ``claims_bench_<pid>`` database, dropped at the end, on the PostgreSQL server that
+``DATABASE_URL`` names), exports them as signed JSON Lines and as CSV through
+``audit_export.start_export`` (the code the page and ``export_audit`` run) and verifies
+the JSON Lines file with ``verify_export.py``. Prints one JSON object: events per second
+for each step, the peak memory of each export and of the verifier, and the CPU count. It
+prints and asserts nothing.
 
-Building and exporting each run in a child process (``--step``), so that the database
-is a temporary file whatever the settings say and the export's peak RSS is its own; the
-verifier runs as a user runs it, ``python verify_export.py``, in a third process.
+Building and each export run in a child process (``--step``), so that the database is the
+throwaway one whatever the settings say and each export's peak memory is its own; the
+verifier runs as a user runs it, ``python verify_export.py``, in a process of its own.
+Peak memory is each process's own VmHWM (see ``claims.bench.peak_mb``), not ``ru_maxrss``,
+which a child inherits from its parent.
 
 The synthetic events are bulk-inserted with hashes chained in Python: this bypasses the
 one write path, which is acceptable ONLY for this benchmark's throwaway data (one real
-event, the project's creation, starts the chain). The export itself goes through the
-write path: it records its ``audit.exported`` event like any other export.
+event, the project's creation, starts the chain). The exports themselves go through the
+write path: each records its ``audit.exported`` event like any other export.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import os
-import resource
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,28 +34,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from claims.bench import PEAK_WRAPPER, PG_PREFIX, child_env, peak_mb, throwaway_database
+
 BATCH = 5000
-DB_NAME = "bench.sqlite3"
 EXPORT_NAME = "export.jsonl"
+CSV_NAME = "export.csv"
 KEY_NAME = "public.pem"
 SLUG = "bench"
-
-
-def rss_mb(maxrss: int) -> float:
-    """``ru_maxrss`` in MB: it is in KiB on Linux, in bytes on macOS."""
-    return round(maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far."""
-    return rss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+DATABASE_NAMES = {
+    "sqlite": "SQLite, temporary file",
+    "postgresql": "PostgreSQL, throwaway database",
+}
 
 
 def per_second(count: int, seconds: float) -> int:
@@ -63,8 +61,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--events", type=int, default=1_000_000, help="events to build")
-        # Internal: the parent runs each step in a child process against the temporary file.
-        parser.add_argument("--step", choices=["build", "export"], help="(internal)")
+        # Internal: the parent runs each step in a child process against the throwaway database.
+        parser.add_argument("--step", choices=["build", "export", "csv"], help="(internal)")
         parser.add_argument("--dir", help="(internal) the temporary directory")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -80,80 +78,60 @@ class Command(BaseCommand):
     # The parent --------------------------------------------------------------------------
 
     def run_all(self, events: int) -> dict[str, Any]:
-        with tempfile.TemporaryDirectory(prefix="claims-bench-") as tmp:
-            key = Ed25519PrivateKey.generate()
-            raw = key.private_bytes(
-                serialization.Encoding.Raw,
-                serialization.PrivateFormat.Raw,
-                serialization.NoEncryption(),
-            )
-            env = {
-                k: v
-                for k, v in os.environ.items()
-                if k not in ("DATABASE_URL", "CLAIMS_SIGNING_KEY_FILE")
-            }
-            env |= {
-                "SQLITE_PATH": str(Path(tmp) / DB_NAME),
-                "CLAIMS_VAR_DIR": tmp,
-                "CLAIMS_SIGNING_KEY": base64.b64encode(raw).decode("ascii"),
-                "SECRET_KEY": settings.SECRET_KEY,
-                # As in production: with DEBUG on, Django would keep every query's SQL.
-                "DEBUG": "0",
-            }
+        with (
+            tempfile.TemporaryDirectory(prefix="claims-bench-") as name,
+            throwaway_database(Path(name)) as (engine, db_env),
+        ):
+            tmp = Path(name)
+            env = child_env(tmp) | db_env  # production settings, DEBUG off, a fresh key
             result: dict[str, Any] = {
                 "events": events,
                 "cpu_count": os.cpu_count(),
-                "database": "SQLite, temporary file",
+                "database": DATABASE_NAMES[engine],
             }
             manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_audit"]
-            for step in ("build", "export"):
-                command = [*manage, "--step", step, "--dir", tmp, "--events", str(events)]
-                output, _peak, _seconds = self.child(command, env)
+            for step in ("build", "export", "csv"):
+                command = [*manage, "--step", step, "--dir", name, "--events", str(events)]
+                output, _errors, _seconds = self.child(command, env)
                 result |= json.loads(output.strip().splitlines()[-1])
-            # The verifier runs as a user would run it: the one file, outside Django.
+            # The verifier runs as a user would run it: the one file, outside Django, under
+            # a wrapper that reports its own peak memory on stderr.
             verifier = Path(__file__).resolve().parents[2] / "verify_export.py"
-            output, peak, seconds = self.child(
-                [
-                    sys.executable,
-                    str(verifier),
-                    str(Path(tmp) / EXPORT_NAME),
-                    "--public-key",
-                    str(Path(tmp) / KEY_NAME),
-                ],
-                env,
+            command = [sys.executable, "-c", PEAK_WRAPPER, str(verifier), str(tmp / EXPORT_NAME)]
+            output, errors, seconds = self.child(
+                [*command, "--public-key", str(tmp / KEY_NAME)], env
             )
+            peak = re.search(r"VmHWM (\d+)", errors)
             result |= {
                 "verify_seconds": round(seconds, 2),
                 "verify_events_per_s": per_second(events, seconds),
-                "verify_peak_rss_mb": peak,
+                "verify_peak_rss_mb": round(int(peak.group(1)) / 1024, 1) if peak else None,
                 "verify_summary": output.strip(),
             }
         return result
 
-    def child(self, command: list[str], env: dict[str, str]) -> tuple[str, float, float]:
-        """Run a child to the end: its stdout, its own peak RSS in MB (from ``wait4``, so
-        no other process counts) and its wall time."""
-        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-            started = time.perf_counter()
-            process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
-            _pid, status, usage = os.wait4(process.pid, 0)
-            seconds = time.perf_counter() - started
-            process.returncode = os.waitstatus_to_exitcode(status)
-            out.seek(0)
-            err.seek(0)
-            if process.returncode != 0:
-                raise CommandError(f"{' '.join(command[1:5])} failed:\n{err.read().strip()}")
-            return out.read(), rss_mb(usage.ru_maxrss), seconds
+    def child(self, command: list[str], env: dict[str, str]) -> tuple[str, str, float]:
+        """Run a child to the end: its stdout, its stderr and its wall time."""
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise CommandError(f"{' '.join(command[1:5])} failed:\n{done.stderr.strip()}")
+        return done.stdout, done.stderr, seconds
 
     # The children ------------------------------------------------------------------------
 
     def run_step(self, step: str, tmp: Path, events: int) -> dict[str, Any]:
-        database = Path(str(settings.DATABASES["default"]["NAME"]))
-        if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" or (
-            database.parent.resolve() != tmp.resolve()
-        ):
-            raise CommandError("--step runs only against the benchmark's temporary database.")
-        return self.build(events) if step == "build" else self.export(tmp)
+        database = settings.DATABASES["default"]
+        if database["ENGINE"] == "django.db.backends.sqlite3":
+            throwaway = Path(str(database["NAME"])).parent.resolve() == tmp.resolve()
+        else:
+            throwaway = str(database["NAME"]).startswith(PG_PREFIX)
+        if not throwaway:
+            raise CommandError("--step runs only against the benchmark's throwaway database.")
+        if step == "build":
+            return self.build(events)
+        return self.export(tmp) if step == "export" else self.export_csv(tmp)
 
     def build(self, events: int) -> dict[str, Any]:
         from django.contrib.auth import get_user_model
@@ -232,22 +210,29 @@ class Command(BaseCommand):
 
     def export(self, tmp: Path) -> dict[str, Any]:
         from claims import signing
+
+        (tmp / KEY_NAME).write_text(signing.public_key_pem())
+        return self.timed_export(tmp / EXPORT_NAME, "jsonl", "export")
+
+    def export_csv(self, tmp: Path) -> dict[str, Any]:
+        return self.timed_export(tmp / CSV_NAME, "csv", "csv_export")
+
+    def timed_export(self, path: Path, fmt: str, name: str) -> dict[str, Any]:
         from claims.audit_export import start_export
         from claims.models import Project
 
         project = Project.objects.get(slug=SLUG)
-        (tmp / KEY_NAME).write_text(signing.public_key_pem())
-        baseline = peak_rss_mb()
+        baseline = peak_mb()
         started = time.perf_counter()
-        export = start_export(project, "jsonl", actor=None)
-        with (tmp / EXPORT_NAME).open("w", encoding="utf-8", newline="") as handle:
+        export = start_export(project, fmt, actor=None)
+        with path.open("w", encoding="utf-8", newline="") as handle:
             for chunk in export.chunks:
                 handle.write(chunk)
         seconds = time.perf_counter() - started
         return {
-            "export_seconds": round(seconds, 2),
-            "export_events_per_s": per_second(export.count, seconds),
-            "export_bytes": (tmp / EXPORT_NAME).stat().st_size,
-            "export_peak_rss_mb": peak_rss_mb(),
-            "export_rss_before_mb": baseline,
+            f"{name}_seconds": round(seconds, 2),
+            f"{name}_events_per_s": per_second(export.count, seconds),
+            f"{name}_bytes": path.stat().st_size,
+            f"{name}_peak_rss_mb": peak_mb(),
+            f"{name}_rss_before_mb": baseline,
         }
