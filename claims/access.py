@@ -56,9 +56,8 @@ def claim_for(request: AuthedRequest, slug: str, claim_id: int, role: Role = Rol
         .select_related("article__project", "adjudication__reviewer")
         .annotate(member_role=Subquery(membership.values("role")[:1]))
         .filter(article__project__slug=slug, pk=claim_id)
-        .order_by()[:1]
+        .first()
     )
-    claim = next(iter(claim), None)
     if claim is None or claim.member_role is None:
         project_for(request, slug, role)  # 404 for outsiders, 403 below the role
         raise Http404("No such claim.")

@@ -198,28 +198,18 @@ def child_env(tmp: Path) -> dict[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    dropped = {"DATABASE_URL", "SQLITE_PATH", "SQLITE_EXTRA_PRAGMAS", "TEST_DATABASE_NAME"}
-    dropped |= {"CLAIMS_FAULT_INJECTION", "CLAIMS_SIGNING_KEY_FILE", "CSRF_TRUSTED_ORIGINS"}
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in dropped and not k.startswith(("GUNICORN_", "SECURE_"))
-    }
     key = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    return env | {
-        "DJANGO_SETTINGS_MODULE": "claims.settings",
+    return bench_http.loopback_env(
         # As in production: with DEBUG on, Django would keep every query's SQL.
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback only
-        "SECURE_COOKIES": "0",
-        "CLAIMS_VAR_DIR": str(tmp),
-        "CLAIMS_SIGNING_KEY": base64.b64encode(key).decode("ascii"),
-        "CLAIMS_BENCH": "1",  # serves the minimal one-row view
-    }
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        CLAIMS_VAR_DIR=str(tmp),
+        CLAIMS_SIGNING_KEY=base64.b64encode(key).decode("ascii"),
+        CLAIMS_BENCH="1",  # serves the minimal one-row view
+    )
 
 
 class Steps:

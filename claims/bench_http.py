@@ -32,6 +32,30 @@ VERDICT_VERSION = re.compile(rb'id="verdict-form".*?name="version" value="(\d+)"
 MINIMAL_PATH = "/bench/write/"
 
 
+# The caller's settings that a served app must not inherit: its DEBUG, its database, and
+# test-only or deployment-specific switches (the test suite runs with DEBUG=1, and maybe
+# DATABASE_URL).
+NOT_INHERITED = {"DEBUG", "DATABASE_URL", "SQLITE_PATH", "SQLITE_EXTRA_PRAGMAS"}
+NOT_INHERITED |= {"TEST_DATABASE_NAME", "CLAIMS_FAULT_INJECTION", "CLAIMS_SIGNING_KEY_FILE"}
+NOT_INHERITED |= {"CSRF_TRUSTED_ORIGINS"}
+
+
+def loopback_env(**extra: str) -> dict[str, str]:
+    """The environment of an app process served on plain-HTTP loopback with production
+    settings: this environment without the caller's settings, plus ``extra``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in NOT_INHERITED and not k.startswith(("GUNICORN_", "SECURE_"))
+    }
+    loopback = {
+        "DJANGO_SETTINGS_MODULE": "claims.settings",
+        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback only
+        "SECURE_COOKIES": "0",
+    }
+    return env | loopback | extra
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -56,14 +56,19 @@ def respond(
     html = render_to_string(f"{PAGE}#claim-panel", context, request)
     if highlight:
         # The claim's highlight, swapped out of band so the text shows the new state.
-        view = context["view"]
-        view.href, view.selected = "?" + filters.query(claim=claim.pk), True
+        view = selected(context["view"], filters)
         span = {"view": view, "oob": True, "project": claim.article.project, "filters": filters}
         html += render_to_string(f"{PAGE}#claim-span", span, request)
     response = HttpResponse(html, status=status)
     if event:
         trigger_client_event(response, event, {"claim": claim.pk})
     return response
+
+
+def selected(view: reading.ClaimView, filters: reading.Filters) -> reading.ClaimView:
+    """The claim's highlight as the selected one, linking to itself under the filters."""
+    view.href, view.selected = "?" + filters.query(claim=view.claim.pk), True
+    return view
 
 
 @require_GET
@@ -122,17 +127,12 @@ def verdict_changed(
     filters = reading.Filters.from_query(request.GET)
     verdicts = list(claim.verdicts.select_related("analyst"))
     view = reading.claim_view(claim, verdicts, request.user, project)
-    view.href, view.selected = "?" + filters.query(claim=claim.pk), True
-    context = {
-        "project": project,
-        "claim": claim,
-        "view": view,
-        "filters": filters,
-        "history": history.claim_history(claim.pk),
-        **extra,
-    }
-    part = "verdict-section" if status == 422 else "verdict-changed"
-    html = render_to_string(f"{PAGE}#{part}", context, request)
+    context = {"project": project, "claim": claim, "view": view, "filters": filters, **extra}
+    if status == 422:
+        html = render_to_string(f"{PAGE}#verdict-section", context, request)
+    else:
+        context |= {"view": selected(view, filters), "history": history.claim_history(claim.pk)}
+        html = render_to_string(f"{PAGE}#verdict-changed", context, request)
     response = HttpResponse(html, status=status)
     if status == 200:
         trigger_client_event(response, "verdict-changed", {"claim": claim.pk})

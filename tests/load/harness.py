@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claims.bench_http import Gunicorn
+from claims.bench_http import Gunicorn, loopback_env
 from tests.load.databases import PROJECT, Database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,23 +66,7 @@ def percentile(values: Iterable[float], q: float) -> float:
 def app_env(**extra: str) -> dict[str, str]:
     """The environment of a production process: our settings only, never the caller's
     DEBUG or database (the test suite itself runs with DEBUG=1 and maybe DATABASE_URL)."""
-    inherited = {"DEBUG", "DATABASE_URL", "SQLITE_PATH", "SQLITE_EXTRA_PRAGMAS"}
-    inherited |= {"CLAIMS_FAULT_INJECTION", "TEST_DATABASE_NAME", "CSRF_TRUSTED_ORIGINS"}
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in inherited and not k.startswith(("GUNICORN_", "SECURE_"))
-    }
-    return (
-        env
-        | {
-            "DJANGO_SETTINGS_MODULE": "claims.settings",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback only
-            "SECURE_COOKIES": "0",
-        }
-        | extra
-    )
+    return loopback_env(ALLOWED_HOSTS="127.0.0.1", **extra)
 
 
 def manage(env: dict[str, str], *args: str, timeout: float = 180) -> str:
