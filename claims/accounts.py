@@ -1,9 +1,14 @@
-"""Accounts: the client address for login throttling, behind a known number of proxies."""
+"""Accounts: login throttling (the client address behind a known number of proxies, and
+what a successful log-in may reset)."""
 
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -27,3 +32,23 @@ def client_ip(request: HttpRequest) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return peer
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """django-axes' database handler, except that a success resets only its own account.
+
+    Axes resets "the attempts matching the request", which with our two lockout
+    parameters means every record of the username *or of the address*: an attacker who
+    logs into their own account from the address would wipe the failures they had just
+    made against someone else's. Here a success deletes only the records of the account
+    that logged in; an address lock stays until it expires.
+    """
+
+    def reset_user_attempts(
+        self, request: HttpRequest, credentials: dict[str, Any] | None = None
+    ) -> int:
+        username = get_client_username(request, credentials)
+        if not username:
+            return 0
+        count, _ = AccessAttempt.objects.filter(username=username).delete()
+        return count

@@ -152,7 +152,9 @@ CLAIMS_PROXY_COUNT = int(os.environ.get("CLAIMS_PROXY_COUNT", "0"))
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success resets only that account's own record (claims.accounts.LockoutHandler).
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "claims.accounts.LockoutHandler"
 AXES_CLIENT_IP_CALLABLE = "claims.accounts.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 
 def attempt(client: Client, username: str, password: str, **headers: Any) -> Any:
@@ -111,3 +115,34 @@ def test_password_change_refuses_a_wrong_old_password(project: Any, bob: Any) ->
     assert "Your old password was entered incorrectly" in response.content.decode()
     bob.refresh_from_db()
     assert bob.check_password("bob-pw")
+
+
+def test_an_attackers_own_logins_do_not_lift_the_victims_lock(
+    project: Any, bob: Any, mallory: Any
+) -> None:
+    """Wrong guesses for bob interleaved with mallory's own successful logins from the
+    same address: each success may reset only mallory's record, never bob's."""
+    attacker = Client(REMOTE_ADDR="203.0.113.66")
+    for _ in range(5):
+        for _ in range(4):
+            attempt(attacker, "bob", "guess")
+        attempt(attacker, "mallory", "mallory-pw")
+        attacker.logout()
+    assert attempt(attacker, "bob", "bob-pw").status_code == 429
+    assert attempt(Client(REMOTE_ADDR="198.51.100.1"), "bob", "bob-pw").status_code == 429
+
+    # The lock expires on its own: after the cool-off the right password works again.
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - dt.timedelta(seconds=1)
+    )
+    assert attempt(Client(REMOTE_ADDR="198.51.100.1"), "bob", "bob-pw").status_code == 302
+
+
+def test_a_success_resets_only_that_accounts_record(project: Any, bob: Any, carol: Any) -> None:
+    client = Client(REMOTE_ADDR="192.0.2.50")
+    for _ in range(2):
+        attempt(client, "bob", "wrong")
+        attempt(client, "carol", "wrong")
+    assert attempt(client, "carol", "carol-pw").status_code == 302
+    assert not AccessAttempt.objects.filter(username="carol").exists()
+    assert AccessAttempt.objects.get(username="bob").failures_since_start == 2
