@@ -31,17 +31,46 @@ from claims.models import (
 from claims.reading import Progress
 
 
+class BadMoment(ValueError):
+    """An as-of value that names no past moment; the message says why, for the user."""
+
+
 def parse_moment(value: str) -> dt.datetime | None:
-    """``YYYY-MM-DD`` (the end of that day, UTC) or ``YYYY-MM-DDTHH:MM[:SS]`` (UTC)."""
+    """``YYYY-MM-DD`` (the end of that day, UTC) or ``YYYY-MM-DDTHH:MM[:SS][offset]``
+    (UTC unless an offset is given), as an aware UTC datetime; None for an empty value.
+
+    Raises BadMoment for anything else, for a moment outside the years 1-9999 once in
+    UTC, and for a moment in the future: the past can be rebuilt, the future cannot.
+    """
     value = value.strip()
+    if not value:
+        return None
+    shown = value[:40]
     try:
         if len(value) == 10:
             day = dt.date.fromisoformat(value)
-            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt.UTC)
+            moment = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+        else:
+            moment = dt.datetime.fromisoformat(value)
+            if timezone.is_naive(moment):
+                moment = moment.replace(tzinfo=dt.UTC)
+            moment = moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise BadMoment(
+            f"“{shown}” is not a moment. Give a date (YYYY-MM-DD) or a date and time "
+            "(YYYY-MM-DDTHH:MM), in UTC."
+        ) from None
+    now = timezone.now()
+    # A date stands for the end of that day, so today means "now"; a time may run a
+    # minute ahead, for clocks that differ a little.
+    latest = (
+        now + dt.timedelta(minutes=1)
+        if len(value) != 10
+        else now.replace(hour=23, minute=59, second=59, microsecond=999999)
+    )
+    if moment > latest:
+        raise BadMoment(f"“{shown}” is in the future: as-of shows how things stood in the past.")
+    return min(moment, now)
 
 
 def state_at(project: Project, moment: dt.datetime) -> State:

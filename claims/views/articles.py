@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from claims import past, reading
 from claims.access import article_for
 from claims.forms import EvidenceForm
-from claims.http import AuthedRequest
+from claims.http import AuthedRequest, bad_request, query_int
 from claims.models import Article, Claim
 
 PAGE = "claims/article_detail.html"
@@ -29,11 +29,14 @@ def render_screen(
 ) -> HttpResponse:
     """The whole screen; ``selected`` (or ``?claim=``) opens that claim's panel."""
     filters = reading.Filters.from_query(request.GET)
-    moment = past.parse_moment(request.GET.get("as_of", ""))
+    try:
+        moment = past.parse_moment(request.GET.get("as_of", ""))
+    except past.BadMoment as refusal:
+        return bad_request(request, str(refusal))
     if moment is not None:
         return render_past(request, article, filters, moment)
     views, progress = reading.reading_claims(article, request.user)
-    wanted = selected.pk if selected else _int(request.GET.get("claim"))
+    wanted = selected.pk if selected else query_int(request.GET.get("claim"))
     context, current = screen_context(article, views, filters, wanted)
     context["progress"] = progress
     if current is not None:
@@ -82,7 +85,7 @@ def render_past(
         for claim in then.claims
     ]
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    wanted = _int(request.GET.get("claim"))
+    wanted = query_int(request.GET.get("claim"))
     context, current = screen_context(article, views, filters, wanted, as_of=stamp)
     context |= {
         "progress": then.progress(request.user, article.project.min_verdicts),
@@ -104,13 +107,6 @@ def panel_context(claim: Claim, request: AuthedRequest, **extra: Any) -> dict[st
     context = reading.panel(claim, request.user, verdicts=verdicts)
     context["evidence_form"] = EvidenceForm()
     return context | extra
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 @require_GET

@@ -20,7 +20,7 @@ from django_htmx.http import trigger_client_event
 from claims import charts, exports, past
 from claims.access import article_for, claim_for, project_for
 from claims.forms import AdjudicationForm
-from claims.http import AuthedRequest
+from claims.http import AuthedRequest, bad_request, query_int
 from claims.models import ROLE_RANK, Article, Claim, Conflict, Evidence, Role
 from claims.tally import Row, Said, Tally, tally, tally_of
 
@@ -48,7 +48,10 @@ def figures_context(result: Tally) -> dict[str, Any]:
 @login_required
 def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
     article = article_for(request, slug, article_id)
-    moment = past.parse_moment(request.GET.get("as_of", ""))
+    try:
+        moment = past.parse_moment(request.GET.get("as_of", ""))
+    except past.BadMoment as refusal:
+        return bad_request(request, str(refusal))
     if moment is None:
         result = tally(Claim.objects.filter(article=article), article.project, request.user)
     else:
@@ -107,9 +110,9 @@ def project_consensus(request: AuthedRequest, slug: str) -> HttpResponse:
 def queue(request: AuthedRequest, slug: str) -> HttpResponse:
     project = project_for(request, slug)
     claims = Claim.objects.filter(article__project=project)
-    article_id = request.GET.get("article", "")
-    if article_id.isdigit():
-        claims = claims.filter(article_id=int(article_id))
+    article_id = query_int(request.GET.get("article"))
+    if article_id is not None:
+        claims = claims.filter(article_id=article_id)
     rows = tally(claims, project, request.user).queue()
     attach_evidence(rows)
     context = {

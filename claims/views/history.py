@@ -17,15 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from claims import history, revert
 from claims.access import article_for, claim_for, project_for
-from claims.http import AuthedRequest
+from claims.http import AuthedRequest, query_int
 from claims.models import AuditEvent, Conflict, Project, Role
 
 ACTION_GROUPS = ["verdict", "evidence", "claim", "adjudication", "article", "member", "audit"]
 
 
 def _before(request: AuthedRequest) -> int | None:
-    value = request.GET.get("before", "")
-    return int(value) if value.isdigit() else None
+    return query_int(request.GET.get("before"))
 
 
 def _date(value: str) -> dt.date | None:
@@ -126,8 +125,9 @@ def event_revert(request: AuthedRequest, slug: str, seq: int) -> HttpResponse:
     if plan.changed_since and not confirmed:
         return _confirm(request, project, plan, back, "")
     version = plan.version
-    if confirmed and request.POST.get("version", "").isdigit():
-        version = int(request.POST["version"])
+    posted_version = query_int(request.POST.get("version"))
+    if confirmed and posted_version is not None:
+        version = posted_version
     try:
         plan.apply(request.user, version)
     except Conflict:
