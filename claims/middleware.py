@@ -1,4 +1,5 @@
-"""Request-scoped context for the write path, and logging of denied requests."""
+"""Request-scoped context for the write path, security headers on early errors, and
+logging of denied requests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.csp import ContentSecurityPolicyMiddleware
+from django.middleware.security import SecurityMiddleware
 
 # The client's operation id for the write this request makes, recorded in its audit event
 # so that a client can match acknowledged writes to events.
@@ -22,6 +26,32 @@ write_committed: ContextVar[bool] = ContextVar("write_committed", default=False)
 OPERATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 denied_log = logging.getLogger("claims.denied")
+
+
+class ErrorHeadersMiddleware:
+    """Outermost: the security headers on responses made before the middlewares that add
+    them could run.
+
+    A request with a Host outside ALLOWED_HOSTS is refused inside SecurityMiddleware itself
+    (its HTTPS redirect asks for the host), so that 400 page would otherwise leave with
+    none of them. Each middleware below adds a header only where it is missing, so
+    running them again on an ordinary response changes nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.adders = [
+            SecurityMiddleware(get_response),
+            XFrameOptionsMiddleware(get_response),
+            ContentSecurityPolicyMiddleware(get_response),
+        ]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response or "X-Content-Type-Options" not in response:
+            for adder in self.adders:
+                response = adder.process_response(request, response)
+        return response
 
 
 def printable(value: str, limit: int = 300) -> str:

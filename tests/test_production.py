@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
@@ -142,3 +143,46 @@ def test_cross_site_login_posts_are_refused(project: Any, bob: Any) -> None:
     response = client.post(reverse("login"), {"username": "bob", "password": "bob-pw"})
     assert response.status_code == 403
     assert "_auth_user_id" not in client.session
+
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+)
+
+
+@pytest.mark.parametrize("ssl_redirect", [False, True])
+def test_the_bad_host_page_carries_the_security_headers(
+    db: Any, settings: Any, ssl_redirect: bool
+) -> None:
+    # With the HTTPS redirect on, SecurityMiddleware itself asks for the host and refuses
+    # it before any middleware could add a header.
+    settings.SECURE_SSL_REDIRECT = ssl_redirect
+    response = Client(HTTP_HOST="evil.example").get("/")
+    assert response.status_code == 400
+    for header in SECURITY_HEADERS:
+        assert header in response.headers, header
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_read_only_pages_answer_head(claim: Any, bob: Any) -> None:
+    client = Client()
+    client.force_login(bob)
+    for url in (
+        reverse("project-list"),
+        reverse("project-detail", args=["demo"]),
+        reverse("article-detail", args=["demo", claim.article_id]),
+        reverse("article-consensus", args=["demo", claim.article_id]),
+        reverse("claim-panel", args=["demo", claim.pk]),
+        reverse("claim-history", args=["demo", claim.pk]),
+        reverse("project-activity", args=["demo"]),
+        reverse("queue", args=["demo"]),
+        reverse("healthz"),
+    ):
+        get, head = client.get(url), client.head(url)
+        assert get.status_code in (200, 302), url
+        assert head.status_code == get.status_code, url
+        assert head.content == b"", url

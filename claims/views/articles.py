@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from claims import past, reading
 from claims.access import article_for
@@ -109,14 +109,14 @@ def panel_context(claim: Claim, request: AuthedRequest, **extra: Any) -> dict[st
     return context | extra
 
 
-@require_GET
+@require_safe
 @login_required
 def article_detail(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
     article = article_for(request, slug, article_id)
     return render_screen(request, article)
 
 
-@require_GET
+@require_safe
 @login_required
 def article_progress(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
     article = article_for(request, slug, article_id)

@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from claims import signing
 from claims.access import project_for
@@ -108,7 +108,7 @@ def _page(
     return render(request, "claims/audit_export.html", context, status=status)
 
 
-@require_GET
+@require_safe
 @login_required
 def audit_public_key(request: AuthedRequest, slug: str) -> HttpResponse:
     project_for(request, slug)

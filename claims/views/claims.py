@@ -12,7 +12,7 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from claims import history, reading
@@ -71,7 +71,7 @@ def selected(view: reading.ClaimView, filters: reading.Filters) -> reading.Claim
     return view
 
 
-@require_GET
+@require_safe
 @login_required
 def claim_panel(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
     claim = claim_for(request, slug, claim_id)

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from claims import charts, exports, past
@@ -44,7 +44,7 @@ def figures_context(result: Tally) -> dict[str, Any]:
     }
 
 
-@require_GET
+@require_safe
 @login_required
 def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
     article = article_for(request, slug, article_id)
@@ -87,7 +87,7 @@ def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> Htt
     return render(request, "claims/consensus.html", context)
 
 
-@require_GET
+@require_safe
 @login_required
 def project_consensus(request: AuthedRequest, slug: str) -> HttpResponse:
     project = project_for(request, slug)
@@ -105,7 +105,7 @@ def project_consensus(request: AuthedRequest, slug: str) -> HttpResponse:
     return render(request, "claims/project_consensus.html", context)
 
 
-@require_GET
+@require_safe
 @login_required
 def queue(request: AuthedRequest, slug: str) -> HttpResponse:
     project = project_for(request, slug)
@@ -197,7 +197,7 @@ def adjudication_response(
     return response
 
 
-@require_GET
+@require_safe
 @login_required
 def consensus_export(
     request: AuthedRequest, slug: str, fmt: str, article_id: int | None = None

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from claims import history, revert
 from claims.access import article_for, claim_for, project_for
@@ -74,7 +74,7 @@ def render_activity(
     return render(request, template, context)
 
 
-@require_GET
+@require_safe
 @login_required
 def claim_history(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
     claim = claim_for(request, slug, claim_id)
@@ -87,7 +87,7 @@ def claim_history(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespo
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def article_activity(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
     article = article_for(request, slug, article_id)
@@ -97,7 +97,7 @@ def article_activity(request: AuthedRequest, slug: str, article_id: int) -> Http
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def project_activity(request: AuthedRequest, slug: str) -> HttpResponse:
     project = project_for(request, slug)

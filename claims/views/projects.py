@@ -4,14 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from claims.access import project_for
 from claims.http import AuthedRequest
 from claims.models import Article, Project
 
 
-@require_GET
+@require_safe
 @login_required
 def project_list(request: AuthedRequest) -> HttpResponse:
     projects = Project.objects.for_user(request.user).annotate(
@@ -20,7 +20,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "claims/project_list.html", {"projects": projects})
 
 
-@require_GET
+@require_safe
 @login_required
 def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
     project = project_for(request, slug)
