@@ -7,6 +7,7 @@ Forms turn what a person typed into arguments for the one write path (the import
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django import forms
@@ -179,34 +180,37 @@ class MemberForm(forms.Form):
         self.project = project
         self.current: Role | None = None
 
-    def clean_username(self) -> Any:
-        username = self.cleaned_data["username"].strip()
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise forms.ValidationError(f"There is no user named '{username}'.")
-        return user
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        action, user = cleaned.get("action"), cleaned.get("username")
-        if action is None or user is None or "role" in self.errors:
+        action, name = cleaned.get("action"), cleaned.get("username")
+        if action is None or not name or "role" in self.errors:
             return cleaned
         if action != "remove" and not cleaned.get("role"):
             self.add_error("role", "Choose a role.")
-        self.current = self.project.role_of(user)
-        name = user.get_username()
-        if action == "add" and self.current is not None:
-            raise forms.ValidationError(
-                f"{name} is already a member ({self.current.label.lower()}); "
-                "change their role in the table instead."
-            )
-        if action != "add" and self.current is None:
-            raise forms.ValidationError(f"{name} is not a member any more.")
+        user = get_user_model().objects.filter(username=name).first()
+        self.current = self.project.role_of(user) if user is not None else None
+        if action == "add":
+            # Adding is the one action that must find an account outside the project.
+            if user is None:
+                self.add_error("username", f"There is no user named '{name}'.")
+                return cleaned
+            if self.current is not None:
+                raise forms.ValidationError(
+                    f"{name} is already a member ({self.current.label.lower()}); "
+                    "change their role in the table instead."
+                )
+        elif user is None or self.current is None:
+            # The same answer for an account elsewhere on the site and for no account.
+            raise forms.ValidationError(f"{name} is not a member of this project.")
+        cleaned["user"] = user
         return cleaned
 
     def apply(self, actor: Any) -> str | None:
         """Make the change and say what happened; on refusal add the reason and return None."""
-        user, action = self.cleaned_data["username"], self.cleaned_data["action"]
+        user, action = self.cleaned_data["user"], self.cleaned_data["action"]
         role, name = self.cleaned_data["role"], user.get_username()
         try:
             if action == "remove":
@@ -233,7 +237,13 @@ VERDICT_CHOICES = [*Status.choices, ("clear", "Clear")]
 class VerdictForm(forms.Form):
     status = forms.ChoiceField(choices=VERDICT_CHOICES)
     rationale = forms.CharField(required=False, max_length=LONG_TEXT, widget=forms.Textarea)
-    as_of = forms.DateField(required=False, label="Since", widget=forms.DateInput({"type": "date"}))
+    # The bounds of a "since" date are the model's (validate_since), checked by the verb.
+    as_of = forms.DateField(
+        required=False,
+        label="Since",
+        widget=forms.DateInput({"type": "date"}),
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+    )
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
@@ -246,6 +256,15 @@ class VerdictForm(forms.Form):
 
 
 class EvidenceForm(forms.ModelForm):
+    # A new token each time the form is shown: posting the same form twice (a double
+    # click, a retry) is one submission, and Claim.add_evidence adds it once.
+    submission = forms.UUIDField(
+        required=False,
+        initial=uuid.uuid4,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "This form was damaged; reload the page and add it again."},
+    )
+
     class Meta:
         model = Evidence
         fields = ["url", "title", "stance", "quote", "note"]

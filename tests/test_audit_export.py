@@ -586,3 +586,13 @@ def test_bench_audit_prints_one_json_object() -> None:
     # Each process's own peak (VmHWM), not one inherited from its parent: the verifier,
     # without Django, needs far less than an export.
     assert 0 < result["verify_peak_rss_mb"] < result["export_peak_rss_mb"]
+
+
+@pytest.mark.parametrize("name", ["mallory", "ghost"])
+def test_the_actor_filter_does_not_tell_whether_an_account_exists_elsewhere(
+    project: Any, rita: Any, mallory: Any, name: str
+) -> None:
+    response = client_for(rita).post(export_url(), {"format": "csv", "actor": name})
+    assert response.status_code == 422
+    assert f"No one called {name} has done anything in this project." in response.content.decode()
+    assert exports_of(project) == []

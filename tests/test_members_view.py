@@ -242,13 +242,24 @@ REFUSED = [
     ),
     pytest.param(
         {"action": "remove", "username": "mallory"},
-        "mallory is not a member any more.",
+        "mallory is not a member of this project.",
         id="remove-non-member",
     ),
     pytest.param(
         {"action": "role", "username": "mallory", "role": "admin"},
-        "mallory is not a member any more.",
+        "mallory is not a member of this project.",
         id="re-role-non-member",
+    ),
+    # An account elsewhere on the site and no account at all get the same answer.
+    pytest.param(
+        {"action": "remove", "username": "ghost"},
+        "ghost is not a member of this project.",
+        id="remove-unknown-user",
+    ),
+    pytest.param(
+        {"action": "role", "username": "ghost", "role": "admin"},
+        "ghost is not a member of this project.",
+        id="re-role-unknown-user",
     ),
     pytest.param(
         {"action": "promote", "username": "bob"},

@@ -16,7 +16,6 @@ import json
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -44,6 +43,7 @@ class ExportForm(forms.Form):
 
     def __init__(self, project: Project, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.project = project
         articles = Article.objects.filter(project=project).order_by("title").only("pk", "title")
         self.fields["article"].choices = [("", "All articles")] + [
             (a.pk, a.title) for a in articles
@@ -51,8 +51,11 @@ class ExportForm(forms.Form):
 
     def clean_actor(self) -> str | None:
         name = self.cleaned_data["actor"].strip()
-        if name and not get_user_model().objects.filter(username=name).exists():
-            raise forms.ValidationError(f"There is no user called {name}.")
+        # Only people who acted in this project: whether an account of that name exists
+        # elsewhere on the site is not this form's to say.
+        acted = AuditEvent.objects.filter(chain__project=self.project, actor__username=name)
+        if name and not acted.exists():
+            raise forms.ValidationError(f"No one called {name} has done anything in this project.")
         return name or None
 
     def clean(self) -> dict[str, Any]:
