@@ -10,6 +10,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -73,15 +75,44 @@ def parse_moment(value: str) -> dt.datetime | None:
     return min(moment, now)
 
 
+# Folded states by the hash of the last event folded, most recently used last. That hash
+# commits to the whole chain before it, so the fold it names never changes: a state is
+# computed once per process and shared by every as-of request that lands on the same
+# event (opening claim after claim of one past screen). Two entries bound the memory a
+# large project costs.
+_FOLDS: OrderedDict[tuple[int, str], State] = OrderedDict()
+FOLDS_KEPT = 2
+_folds_lock = threading.Lock()
+
+
 def state_at(project: Project, moment: dt.datetime) -> State:
-    """Fold the project's events up to ``moment`` (streamed, in seq order)."""
+    """The project's state after its last event at or before ``moment``.
+
+    One indexed query finds that event; the log is read and folded (streamed, in seq
+    order) only when no earlier request folded up to the same event. The state returned
+    is shared: callers read it and never change it.
+    """
+    events = AuditEvent.objects.filter(chain__project=project)
+    head = (
+        events.filter(created_at__lte=moment).order_by("-seq").values_list("seq", flat=True).first()
+    ) or 0
+    key = (project.pk, head)
+    with _folds_lock:
+        if key in _FOLDS:
+            _FOLDS.move_to_end(key)
+            return _FOLDS[key]
     bodies = (
-        AuditEvent.objects.filter(chain__project=project, created_at__lte=moment)
+        events.filter(seq__lte=head)
         .order_by("seq")
         .values_list("body", flat=True)
         .iterator(chunk_size=2000)
     )
-    return fold(json.loads(body) for body in bodies)
+    state = fold(json.loads(body) for body in bodies)
+    with _folds_lock:
+        _FOLDS[key] = state
+        while len(_FOLDS) > FOLDS_KEPT:
+            _FOLDS.popitem(last=False)
+    return state
 
 
 class Past:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims.models import AuditEvent, Claim
@@ -121,3 +123,19 @@ def test_as_of_is_404_for_outsiders(article: Any, mallory: Any) -> None:
             reverse(name, args=["demo", article.pk]), {"as_of": "2030-01-01"}
         )
         assert response.status_code == 404
+
+
+def test_as_of_pages_fold_the_log_once_per_moment(article: Any, bob: Any) -> None:
+    first = article.claims.order_by("start").first()
+    first.set_verdict(bob, "supported")
+    url = reverse("article-detail", args=["demo", article.pk])
+    client = client_for(bob)
+    moment = moment_now()
+    assert client.get(url, {"as_of": moment}).status_code == 200
+    first.set_verdict(bob, "disputed", expected_version=1)  # later: the moment is unchanged
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"as_of": moment, "claim": first.pk})
+    assert response.status_code == 200
+    assert response.context["view"].my_status == "supported"
+    reads = [q["sql"] for q in queries if "claims_auditevent" in q["sql"] and "body" in q["sql"]]
+    assert reads == []
