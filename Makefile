@@ -6,16 +6,35 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/claims
 export DEBUG ?= 1
 
-.PHONY: demo setup test test-sqlite test-postgres lint chromium clean
+.PHONY: demo setup setup-runtime lock test test-sqlite test-postgres lint chromium clean
 
-$(STAMP): pyproject.toml
+# Dependencies come from the hashed lock files in requirements/ (made by `make lock`
+# from pyproject.toml): every install gets exactly the versions the figures were taken on.
+$(STAMP): pyproject.toml requirements/dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 13), "claims needs Python 3.13"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 setup: $(STAMP)
+
+# Production: the runtime dependencies only (no pytest, ruff or Playwright).
+setup-runtime:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 13), "claims needs Python 3.13"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-hashes -r requirements/runtime.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+
+# Regenerate the lock files after changing pyproject.toml's dependencies.
+lock:
+	$(PYTHON) -m venv var/pip-tools && var/pip-tools/bin/pip install --quiet pip-tools
+	for extra in runtime dev; do \
+	  var/pip-tools/bin/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	    --no-emit-index-url --no-emit-find-links $$([ $$extra = dev ] && echo --extra dev) \
+	    -o requirements/$$extra.txt pyproject.toml; done
 
 demo: $(STAMP)
 	$(BIN)/python manage.py demo

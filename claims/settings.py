@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -93,23 +94,20 @@ TEMPLATES = [
 
 
 def database_from_url(url: str) -> dict:
-    """Translate ``postgres://user:pass@host:port/name`` into a DATABASES entry."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql"}:
-        raise ImproperlyConfigured(
-            f"DATABASE_URL must start with postgres://, not {parts.scheme}://"
-        )
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path.lstrip("/")) or "claims",
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
-        "CONN_MAX_AGE": int(os.environ.get("CONN_MAX_AGE", "60")),
-        "CONN_HEALTH_CHECKS": True,
-        "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME") or None},
-    }
+    """A DATABASES entry from ``postgres://user:pass@host:port/name?option=value``.
+
+    dj-database-url reads the URL, query options (``sslmode``, ``connect_timeout``...)
+    included; only PostgreSQL is accepted, as SQLite is configured below.
+    """
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured(f"DATABASE_URL must start with postgres://, not {scheme}://")
+    config = dj_database_url.parse(
+        url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")), conn_health_checks=True
+    )
+    config["NAME"] = config.get("NAME") or "claims"
+    config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+    return config
 
 
 if os.environ.get("DATABASE_URL"):

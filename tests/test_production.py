@@ -186,3 +186,24 @@ def test_read_only_pages_answer_head(claim: Any, bob: Any) -> None:
         assert get.status_code in (200, 302), url
         assert head.status_code == get.status_code, url
         assert head.content == b"", url
+
+
+def test_database_url_options_reach_the_driver() -> None:
+    from claims.settings import database_from_url
+
+    config = database_from_url(
+        "postgres://us%40er:p%3Ass@db.example:6543/claims_x?sslmode=require&connect_timeout=5"
+    )
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["USER"], config["PASSWORD"]) == ("us@er", "p:ss")
+    assert (config["HOST"], int(config["PORT"]), config["NAME"]) == ("db.example", 6543, "claims_x")
+    assert config["OPTIONS"] == {"sslmode": "require", "connect_timeout": 5}
+
+
+def test_a_database_url_of_another_kind_is_refused() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from claims.settings import database_from_url
+
+    with pytest.raises(ImproperlyConfigured, match="must start with postgres://"):
+        database_from_url("mysql://root@localhost/claims")
