@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from claims.models import ROLE_RANK, AuditEvent, Project, Role, Verdict
+from claims.templatetags.claims_tags import web_host
 
 PAGE_SIZE = 50
 TEXT_FIELDS = {"rationale", "quote", "note", "title", "text"}
@@ -92,6 +93,15 @@ def _verdict(state: dict[str, Any] | None) -> str:
     return f"{state['status']}{since}"
 
 
+def _evidence(fields: dict[str, Any]) -> str:
+    """The evidence's title with the host its link really goes to (a title can say
+    anything), or its address when it has no title."""
+    title, host = fields["title"], web_host(fields["url"])
+    if not title:
+        return fields["url"]
+    return f"{title} ({host})" if host else title
+
+
 def describe(body: dict[str, Any]) -> str:
     """The action in words, without the actor: 'changed their verdict from supported to
     outdated, since 2022-02-24'."""
@@ -105,11 +115,11 @@ def describe(body: dict[str, Any]) -> str:
         case "verdict.cleared":
             return f"cleared their verdict (it was {_verdict(before)})"
         case "evidence.added":
-            return f"added {after['stance']} evidence: {after['title'] or after['url']}"
+            return f"added {after['stance']} evidence: {_evidence(after)}"
         case "evidence.removed":
-            return f"removed evidence: {before['title'] or before['url']}"
+            return f"removed evidence: {_evidence(before)}"
         case "evidence.restored":
-            return f"restored evidence: {after['title'] or after['url']}"
+            return f"restored evidence: {_evidence(after)}"
         case "claim.span_corrected":
             return f"corrected the claim's text to “{after['text']}”"
         case "claim.split":

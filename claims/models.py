@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
@@ -62,9 +64,34 @@ def validate_web_url(value: str) -> None:
             'This web address contains spaces or characters such as < > " that must be '
             "percent-encoded."
         )
+    try:
+        netloc = urlsplit(value).netloc
+    except ValueError:
+        return  # not a URL at all: URLValidator says so
+    if "@" in netloc:
+        # https://google.com@evil.example/ goes to evil.example: what stands before the @
+        # is a user name, there only to make the link look like somewhere else.
+        host = netloc.rsplit("@", 1)[1] or "nowhere"
+        raise ValidationError(
+            f"This web address has a user name before an @, so it would really go to {host}. "
+            "Give the address without it."
+        )
 
 
 WEB_URL_VALIDATORS = [URLValidator(schemes=["http", "https"]), validate_web_url]
+
+EARLIEST_SINCE = dt.date(1900, 1, 1)
+
+
+def validate_since(value: dt.date) -> None:
+    """An "outdated since" date is a day in the past: nothing before 1900 is a claim's age,
+    and a day ahead is allowed only for time zones east of the server's."""
+    latest = timezone.localdate() + dt.timedelta(days=1)
+    if not EARLIEST_SINCE <= value <= latest:
+        raise ValidationError(
+            f"The 'since' date must be between {EARLIEST_SINCE.isoformat()} and "
+            f"{latest.isoformat()} (tomorrow); {value.isoformat()} is not."
+        )
 
 
 class Conflict(Exception):
@@ -684,7 +711,8 @@ class Claim(models.Model):
 
         Per analyst: agreeing verdicts are kept; a verdict on one part only is kept;
         disagreeing verdicts are cleared, so the analyst tags the merged claim afresh.
-        Evidence moves to the merged claim. The event lists what happened to each.
+        Evidence moves to the merged claim, each piece once. The event lists what happened
+        to each.
         """
         project = self.article.project
         _require_role(project, user, Role.REVIEWER)
@@ -697,8 +725,7 @@ class Claim(models.Model):
                 raise ValidationError("The next claim is adjudicated; withdraw that first.")
             before = {"left": claim.span(), "right": other.span()}
             outcome = claim._absorb_verdicts(other)
-            moved = sorted(other.evidence.values_list("pk", flat=True))
-            other.evidence.update(claim=claim)
+            moved, dropped = claim._absorb_evidence(other)
             claim.citations.add(*other.citations.all())
             other_id = other.pk
             other.delete()
@@ -712,12 +739,43 @@ class Claim(models.Model):
                 actor=user,
                 target=claim.target(),
                 before=before,
-                after={"merged": claim.span(), "verdicts": outcome, "evidence_moved": moved},
+                after={
+                    "merged": claim.span(),
+                    "verdicts": outcome,
+                    "evidence_moved": moved,
+                    "evidence_dropped": dropped,
+                },
                 article_id=claim.article_id,
                 claim_id=claim.pk,
                 other_claim_id=other_id,
             )
         return claim
+
+    def _absorb_evidence(self, other: Claim) -> tuple[list[int], list[list[int]]]:
+        """Move the other claim's evidence here, each piece once: a split copies evidence to
+        both parts, and a merge must not bring it back twice. Of two equal pieces (same
+        person, same fields) the one still in place is kept, else this claim's; the other
+        row goes. Returns the ids moved and the ``[dropped, kept]`` pairs."""
+        mine: dict[tuple[tuple[str, Any], ...], list[Evidence]] = {}
+        for item in self.evidence.select_related("added_by").order_by("pk"):
+            mine.setdefault(tuple(sorted(item.fields().items())), []).append(item)
+        moved, dropped = [], []
+        for item in other.evidence.select_related("added_by").order_by("pk"):
+            twins = mine.get(tuple(sorted(item.fields().items())))
+            if not twins:
+                moved.append(item.pk)
+                continue
+            twin = twins.pop(0)
+            if twin.removed_at is not None and item.removed_at is None:
+                moved.append(item.pk)
+                dropped.append([twin.pk, item.pk])
+            else:
+                dropped.append([item.pk, twin.pk])
+        # Dropped rows go first: a copy keeps its original's submission token, which may
+        # appear once per claim and person.
+        Evidence.objects.filter(pk__in=[gone for gone, _kept in dropped]).delete()
+        Evidence.objects.filter(pk__in=moved).update(claim=self)
+        return sorted(moved), sorted(dropped)
 
     def _absorb_verdicts(self, other: Claim) -> dict[str, dict[str, str]]:
         """Per analyst, what became of their verdicts: kept (first part), agreed (both
@@ -759,7 +817,10 @@ class Claim(models.Model):
         title: str = "",
         quote: str = "",
         note: str = "",
+        submission: uuid.UUID | None = None,
     ) -> Evidence:
+        """Add evidence. A ``submission`` already used on this claim by this user (a form
+        posted twice, even at once) returns the evidence it added, and writes nothing."""
         project = self.article.project
         _require_role(project, user, Role.ANALYST)
         evidence = Evidence(
@@ -770,10 +831,21 @@ class Claim(models.Model):
             title=title,
             quote=quote,
             note=note,
+            submission=submission,
         )
         evidence.full_clean(exclude=["claim", "added_by"])
         with audit.writing(project) as writer:
-            evidence.save()
+            try:
+                with transaction.atomic():  # a savepoint: the refused insert leaves no trace
+                    evidence.save()
+            except IntegrityError:
+                earlier = Evidence.objects.filter(
+                    claim=self, added_by=user, submission=submission
+                ).first()
+                if submission is None or earlier is None:
+                    raise
+                writer.skip()
+                return earlier
             writer.append(
                 action="evidence.added",
                 actor=user,
@@ -812,7 +884,9 @@ class Verdict(models.Model):
     analyst = models.ForeignKey(User, on_delete=models.PROTECT, related_name="verdicts")
     status = models.CharField(max_length=10, choices=Status.choices, blank=True)
     rationale = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
-    as_of = models.DateField(null=True, blank=True, help_text="For outdated: since when.")
+    as_of = models.DateField(
+        null=True, blank=True, validators=[validate_since], help_text="For outdated: since when."
+    )
     version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -846,10 +920,19 @@ class Evidence(models.Model):
     removed_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The evidence form's one-time token: the same form posted twice is one submission.
+    submission = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name_plural = "evidence"
         ordering = ["added_at", "pk"]
+        constraints = [
+            # Claim.add_evidence() relies on this to turn a replayed or concurrent second
+            # post of one form into the evidence the first one added.
+            models.UniqueConstraint(
+                fields=["claim", "added_by", "submission"], name="evidence_submission_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.url
@@ -907,7 +990,7 @@ class Adjudication(models.Model):
     reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, blank=True)
     rationale = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
-    as_of = models.DateField(null=True, blank=True)
+    as_of = models.DateField(null=True, blank=True, validators=[validate_since])
     decided_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=0)
 

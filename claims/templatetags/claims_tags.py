@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from html import escape  # Django's escape() adds a lazy-string wrapper per call
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +28,52 @@ def web_url(value: str) -> str:
     if parts.scheme.lower() in ("http", "https") and parts.netloc:
         return str(value).strip()
     return ""
+
+
+# Scripts that are written together: Japanese mixes Han and kana, Korean Han and Hangul,
+# and each of them is often written beside Latin.
+EAST_ASIAN = {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO", "IDEOGRAPHIC"}
+
+
+def _scripts(host: str) -> set[str]:
+    """The scripts of the host's letters, from their Unicode names ("CYRILLIC SMALL
+    LETTER A"); digits, hyphens and dots belong to none."""
+    found = set()
+    for char in host:
+        if unicodedata.category(char).startswith("L"):
+            script = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+            found.add("EAST_ASIAN" if script in EAST_ASIAN else script)
+    if found == {"LATIN", "EAST_ASIAN"}:
+        return {"EAST_ASIAN"}
+    return found
+
+
+def _punycode(host: str) -> str:
+    return ".".join(
+        label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+        for label in host.split(".")
+    )
+
+
+@register.filter
+def web_host(value: str) -> str:
+    """The host a web link really goes to, shown beside its title, which can say anything.
+
+    A host that mixes scripts (a Cyrillic "а" among Latin letters, or a Cyrillic name
+    under .com) is shown as punycode, as browsers do, so that a look-alike shows for what
+    it is; a host in one script is shown as written. Checked over the whole host rather
+    than per label: per label, an all-Cyrillic look-alike of a Latin name under .com
+    would pass.
+    """
+    if not web_url(value):
+        return ""
+    try:
+        host = urlsplit(str(value).strip()).hostname or ""
+    except ValueError:
+        return ""
+    if host.isascii() or len(_scripts(host)) <= 1:
+        return host
+    return _punycode(host)
 
 
 # The article body is rendered here rather than with template tags per claim: an article

@@ -170,7 +170,7 @@ def claim_span(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse
     if not form.is_valid():
         return respond(request, claim, span_form=form, status=422)
     change = lambda: correct_to_text(claim, request, form)  # noqa: E731
-    return edit(request, claim, change, "Span corrected.")
+    return edit(request, claim, change, "Span corrected.", span_form=form)
 
 
 def correct_to_text(claim: Claim, request: AuthedRequest, form: SpanForm) -> list[Claim]:
@@ -225,11 +225,25 @@ def claim_merge(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespons
     return edit(request, claim, merged, "Claims merged.")
 
 
-def edit(request: AuthedRequest, claim: Claim, change: Any, message: str) -> HttpResponse:
-    """Run a reviewer's claim edit; the text changed, so htmx refreshes the whole screen."""
+def edit(
+    request: AuthedRequest,
+    claim: Claim,
+    change: Any,
+    message: str,
+    *,
+    span_form: SpanForm | None = None,
+) -> HttpResponse:
+    """Run a reviewer's claim edit; the text changed, so htmx refreshes the whole screen.
+
+    A refused span correction shows its form again as typed, with the reason beside it,
+    and on a conflict the claim's current text too, as a verdict conflict does."""
     try:
         change()
     except Conflict as conflict:
+        if span_form is not None and conflict.current is not None:
+            return respond(
+                request, claim, span_form=span_form, span_conflict=conflict.current, status=409
+            )
         notice = (
             str(conflict)
             if conflict.current is None
@@ -237,8 +251,11 @@ def edit(request: AuthedRequest, claim: Claim, change: Any, message: str) -> Htt
                 "Someone edited this claim first; here is how it stands now. Nothing was changed."
             )
         )
-        return respond(request, claim, notice=notice, status=409)
+        return respond(request, claim, notice=notice, span_form=span_form, status=409)
     except ValidationError as error:
+        if span_form is not None:
+            span_form.add_error(None, error)
+            return respond(request, claim, span_form=span_form, status=422)
         return respond(request, claim, notice=" ".join(error.messages), status=422)
     if not request.htmx:
         messages.success(request, message)
