@@ -63,9 +63,11 @@ def consensus_record(row: Row, raters: list[str]) -> dict[str, Any]:
                 "status": v.status,
                 "rationale": v.rationale,
                 "as_of": v.as_of.isoformat() if v.as_of else None,
+                "after_seeing_team": v.after_seeing_team,
             }
             for name, v in sorted(row.verdicts.items())
         },
+        "cleared_after_seeing_team": row.cleared_after_seeing_team,
         "counts": {status: row.counts.get(status, 0) for status in Status.values}
         if row.visible
         else None,
@@ -107,6 +109,7 @@ def consensus_csv(result: Tally) -> Iterator[str]:
         "adjudication",
         "adjudication_rationale",
         "adjudicated_by",
+        "changed after seeing the team",
     ]
 
     def lines() -> Iterator[list[Any]]:
@@ -127,6 +130,10 @@ def consensus_csv(result: Tally) -> Iterator[str]:
                 adj.get("status", ""),
                 adj.get("rationale", ""),
                 adj.get("reviewer", ""),
+                "; ".join(
+                    [n for n, v in r["verdicts"].items() if v["after_seeing_team"]]
+                    + [f"{n} (cleared)" for n in r["cleared_after_seeing_team"]]
+                ),
             ]
 
     return csv_lines(header, lines())

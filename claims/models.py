@@ -471,6 +471,10 @@ class Claim(models.Model):
                 return verdict or Verdict(claim=self, analyst=analyst, version=0)
             if verdict is None:
                 verdict = Verdict(claim=self, analyst=analyst, version=0)
+            target = {**self.target(), "type": "verdict", "analyst": analyst.get_username()}
+            if self._changes_after_seeing_team(verdict, before, wanted):
+                verdict.after_seeing_team = True
+                target["after_seeing_team"] = True
             fields = wanted or {"status": "", "rationale": "", "as_of": None}
             verdict.status, verdict.rationale = fields["status"], fields["rationale"]
             verdict.as_of = dt.date.fromisoformat(fields["as_of"]) if fields["as_of"] else None
@@ -487,7 +491,7 @@ class Claim(models.Model):
             writer.append(
                 action=action,
                 actor=analyst,
-                target={**self.target(), "type": "verdict", "analyst": analyst.get_username()},
+                target=target,
                 before=before,
                 after=wanted,
                 article_id=self.article_id,
@@ -495,6 +499,18 @@ class Claim(models.Model):
                 reverts=reverts,
             )
         return verdict
+
+    def _changes_after_seeing_team(
+        self, verdict: Verdict, before: dict[str, Any] | None, wanted: dict[str, Any] | None
+    ) -> bool:
+        """In a blind project, a verdict shows its analyst the team's; changing its status
+        or clearing it while others have verdicts here may have been swayed by them."""
+        if verdict.after_seeing_team or before is None or not self.article.project.blind:
+            return False
+        if wanted is not None and wanted["status"] == before["status"]:
+            return False
+        others = Verdict.objects.filter(claim=self).exclude(analyst_id=verdict.analyst_id)
+        return others.exclude(status="").exists()
 
     def counts(self) -> dict[str, int]:
         """Current verdicts per status, from ``with_consensus()``; zero counts left out."""
@@ -889,6 +905,9 @@ class Verdict(models.Model):
     )
     version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Blind projects: the analyst changed or cleared this verdict after it had shown them
+    # the team's. Once set it stays, so the consensus screen and exports can say so.
+    after_seeing_team = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -188,9 +188,12 @@ class Past:
                 rationale=v.rationale,
                 as_of=_date(v.as_of),
                 version=v.version,
+                after_seeing_team=v.after_seeing_team,
             )
             for (claim_id, name), v in self.state.verdicts.items()
-            if claim_id in ids and name in self.users and (v.status or not current_only)
+            if claim_id in ids
+            and name in self.users
+            and (v.status or v.after_seeing_team or not current_only)
         ]
 
     def evidence(self, claim_id: int) -> list[Evidence]:

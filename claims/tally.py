@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from claims import agreement, consensus
 from claims.models import Article, Claim, Project, Status, Verdict
@@ -29,6 +29,7 @@ class Said:
     status: str
     rationale: str
     as_of: dt.date | None
+    after_seeing_team: bool = False
 
     def get_status_display(self) -> str:
         return Status(self.status).label
@@ -41,6 +42,7 @@ class Said:
             verdict.status,
             verdict.rationale,
             verdict.as_of,
+            verdict.after_seeing_team,
         )
 
 
@@ -52,6 +54,8 @@ class Row:
     state: str = consensus.UNREVIEWED
     verdicts: dict[str, Said] = field(default_factory=dict)  # analyst username -> verdict
     mine: str = ""
+    # Blind projects: who cleared their verdict after it had shown them the team's.
+    cleared_after_seeing_team: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -128,19 +132,26 @@ def tally(
         cache_article(claim, articles[claim.article_id])
     rows = (
         Verdict.objects.filter(claim__in=claims.values("pk"))
-        .exclude(status="")
-        .values_list("claim_id", "analyst__username", "status", "rationale", "as_of")
+        .filter(Q(status__gt="") | Q(after_seeing_team=True))
+        .values_list(
+            "claim_id", "analyst__username", "status", "rationale", "as_of", "after_seeing_team"
+        )
     )
     return tally_of(counted, (Said(*row) for row in rows), project, user)
 
 
 def tally_of(claims: list[Claim], verdicts: Iterable[Said], project: Project, user: Any) -> Tally:
     """The tally of claims (carrying ``with_consensus()`` counts) and their current
-    verdicts, however they were obtained: from the database or folded from the log."""
+    verdicts, however they were obtained: from the database or folded from the log.
+    A cleared verdict (empty status) only says who cleared it after seeing the team."""
     rows = [Row(claim=claim, visible=True) for claim in claims]
     by_claim: dict[int, dict[str, Said]] = defaultdict(dict)
+    cleared: dict[int, list[str]] = defaultdict(list)
     for said in verdicts:
-        by_claim[said.claim_id][said.analyst] = said
+        if said.status:
+            by_claim[said.claim_id][said.analyst] = said
+        elif said.after_seeing_team:
+            cleared[said.claim_id].append(said.analyst)
     everything = project.sees_everything(project.my_role)
     me = user.get_username()
     for row in rows:
@@ -149,6 +160,7 @@ def tally_of(claims: list[Claim], verdicts: Iterable[Said], project: Project, us
         row.visible = everything or bool(row.mine)
         if row.visible:
             row.verdicts = given
+            row.cleared_after_seeing_team = sorted(cleared.get(row.claim.pk, []))
             row.counts = row.claim.counts()
             row.state = row.claim.consensus(project.min_verdicts)
     raters = sorted({name for row in rows for name in row.verdicts})

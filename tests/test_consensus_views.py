@@ -275,6 +275,41 @@ def test_reviewers_see_everything_in_blind_projects(blind: Any, rita: Any) -> No
     assert set(tagged["verdicts"]) == {"bob", "carol"}
 
 
+def test_a_verdict_changed_after_seeing_the_team_is_shown_as_such(
+    blind: Any, bob: Any, carol: Any, rita: Any
+) -> None:
+    """bob gave a verdict (which showed him the team's), then cleared it; carol changed
+    hers after seeing bob's. Both are marked on the consensus screen and in exports."""
+    bob_version = blind.verdicts.get(analyst=bob).version
+    carol_version = blind.verdicts.get(analyst=carol).version
+    panel = client_for(bob).get(url("claim-panel", blind.pk), **HTMX)
+    assert "Carol&#x27;s reading" in body(panel)  # he has seen the team's verdicts
+    blind.set_verdict(carol, "supported", rationale="Changed", expected_version=carol_version)
+    blind.clear_verdict(bob, expected_version=bob_version)
+    event = json.loads(AuditEvent.objects.latest("seq").body)
+    assert event["target"]["after_seeing_team"] is True
+
+    screen = body(client_for(rita).get(url("article-consensus", blind.article_id)))
+    assert "bob cleared a verdict after seeing the team's" in screen
+    assert "changed after seeing the team" in screen
+    export = json.loads(
+        body(client_for(rita).get(url("article-consensus-export", blind.article_id, "json")))
+    )
+    tagged = next(c for c in export["claims"] if c["claim"] == blind.pk)
+    assert tagged["verdicts"]["carol"]["after_seeing_team"] is True
+    assert tagged["cleared_after_seeing_team"] == ["bob"]
+    untouched = next(c for c in export["claims"] if c["claim"] != blind.pk and c["verdicts"])
+    assert all(v["after_seeing_team"] is False for v in untouched["verdicts"].values())
+    csv_text = body(client_for(rita).get(url("article-consensus-export", blind.article_id, "csv")))
+    assert "after seeing the team" in csv_text.splitlines()[0]
+
+
+def test_changes_in_an_open_project_are_not_marked(disagreement: Any, bob: Any) -> None:
+    version = disagreement.verdicts.get(analyst=bob).version
+    disagreement.set_verdict(bob, "disputed", expected_version=version)
+    assert disagreement.verdicts.get(analyst=bob).after_seeing_team is False
+
+
 # Exports ------------------------------------------------------------------------------
 
 
