@@ -3,6 +3,54 @@
 (function () {
   "use strict";
 
+  // Keys act on the claim whose panel the person sees, or not at all. While a request
+  // that swaps into the panel is in flight (the next claim's panel, a verdict, the
+  // filters), the form on screen may belong to a claim that is on its way out; and a
+  // panel just swapped in is handled by htmx only when it settles (20 ms later), so its
+  // buttons would post the whole page. So until the panel has settled, verdict and
+  // evidence keys are ignored, and `j` / `k` are kept and carried out afterwards.
+  const inFlight = new Set(); // the XHRs of requests whose response swaps into the panel
+  const htmxForms = new WeakSet(); // forms htmx has taken over: their submit is htmx's
+  let queuedSteps = 0;
+
+  function panelOf(element) {
+    const panel = document.getElementById("claim-panel");
+    if (!panel || !element) return null;
+    return element === panel || panel.contains(element) || element.contains(panel) ? panel : null;
+  }
+
+  function busy() {
+    const panel = document.getElementById("claim-panel");
+    if (inFlight.size > 0) return true;
+    if (!panel) return false;
+    const swapping = ".htmx-added, .htmx-settling";
+    return panel.closest(swapping) !== null || panel.querySelector(swapping) !== null;
+  }
+
+  document.addEventListener("htmx:afterProcessNode", function (event) {
+    if (event.target.tagName === "FORM") htmxForms.add(event.target);
+  });
+  // beforeSend, not beforeRequest: a request cancelled between the two would never end.
+  document.addEventListener("htmx:beforeSend", function (event) {
+    if (panelOf(event.detail.target) || panelOf(event.detail.elt)) inFlight.add(event.detail.xhr);
+  });
+  // afterRequest comes for every ending (answer, error, abort, timeout); onLoadError
+  // when handling the answer threw before it.
+  ["htmx:afterRequest", "htmx:onLoadError"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      if (!inFlight.delete(event.detail.xhr)) return;
+      // An answer that swaps nothing settles nothing: carry on from here too.
+      window.setTimeout(runQueuedSteps);
+    });
+  });
+
+  function runQueuedSteps() {
+    if (queuedSteps === 0 || busy()) return;
+    const steps = queuedSteps;
+    queuedSteps = 0;
+    move(steps);
+  }
+
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;
   }
@@ -18,6 +66,10 @@
   }
 
   function move(step) {
+    if (busy()) {
+      queuedSteps += step;
+      return;
+    }
     const claims = visibleClaims();
     if (claims.length === 0) return;
     const current = selectedClaim();
@@ -32,12 +84,28 @@
     next.scrollIntoView({ block: "center", behavior: "smooth" });
   }
 
+  // The verdict form of the claim on screen, when a key may submit it through htmx.
+  function verdictForm() {
+    if (busy() || !window.htmx) return null;
+    const panel = document.getElementById("claim-panel");
+    const form = document.getElementById("verdict-form");
+    if (!panel || !form || !panel.contains(form) || !htmxForms.has(form)) return null;
+    const shown = panel.dataset.claim;
+    const highlighted = document.querySelectorAll("a.claim.selected");
+    if (!shown || form.dataset.claim !== shown) return null;
+    if (highlighted.length !== 1 || highlighted[0].dataset.claim !== shown) return null;
+    return form;
+  }
+
   function press(key) {
-    const button = document.querySelector('#verdict-form button[data-key="' + key + '"]');
+    const form = verdictForm();
+    const button = form && form.querySelector('button[data-key="' + key + '"]');
+    // A click, not requestSubmit: htmx reads the pressed button (its status) from the click.
     if (button && !button.disabled) button.click();
   }
 
   function openEvidence() {
+    if (busy()) return;
     const details = document.getElementById("evidence-add");
     if (!details) return;
     details.open = true;
@@ -85,6 +153,11 @@
     const current = selectedClaim();
     if (current) current.classList.add("selected");
     if (panel.querySelector("[role=alert]")) panel.focus();
+  });
+  // Any settle may be the last thing the panel waited for; other parts of the same swap
+  // settle right after this one, so look once they are done.
+  document.addEventListener("htmx:afterSettle", function () {
+    window.setTimeout(runQueuedSteps);
   });
 })();
 
