@@ -11,6 +11,20 @@ from claims.models import Project, Role
 from tests.factories import add_member, make_article, make_project, make_user
 
 
+# Markers by folder, so a run can pick them (`-m "not load"`): the load and fault tests
+# build their own SQLite and PostgreSQL databases whatever DATABASE_URL says, so `make
+# test` runs them once, with the SQLite pass, not again with the PostgreSQL one.
+MARKERS = {"load": "tests/load/", "browser": "tests/browser/", "bench": "tests/test_bench.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.as_posix()
+        for marker, where in MARKERS.items():
+            if f"/{where}" in path or path.endswith(f"/{where}"):
+                item.add_marker(marker)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     # The default PBKDF2 cost is for production; tests create many users.
