@@ -33,6 +33,7 @@ from claims.audit_export import (
     start_export,
 )
 from claims.models import AuditEvent, Role
+from tests.base import client_for
 from tests.factories import SHORT_TEXT, add_member, make_article, make_project, make_user
 
 KEY = Ed25519PrivateKey.generate()
@@ -57,12 +58,6 @@ def public_key(tmp_path: Path) -> Path:
     path = tmp_path / "public.pem"
     path.write_text(signing.public_key_pem(KEY))
     return path
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def export_url() -> str:

@@ -7,23 +7,12 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from claims.models import AuditEvent, Claim, Evidence, Verdict
+from tests.base import HTMX, client_for, html, url
 from tests.factories import make_article, make_project
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
 LONG = "x" * 5001
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def url(name: str, *args: Any) -> str:
-    return reverse(name, args=["demo", *args])
 
 
 def events() -> int:
@@ -105,11 +94,11 @@ def test_verdict_with_htmx_returns_what_changed_and_an_event(
     assert "HX-Retarget" not in response
     # The verdict form in place, with the new version ...
     assert content.lstrip().startswith('<section id="verdict"')
-    assert 'name="version" value="1"' in content
+    assert html(content).select("input", name="version", value="1")
     # ... and out of band the team (bob's verdict counted), the history and the highlight.
-    assert '<section id="team" aria-labelledby="team-h" hx-swap-oob="true">' in content
+    assert html(content).select("section", id="team", hx_swap_oob="true")
     assert "1 supported" in content and "1 disputed" in content and "Carol reads it so" in content
-    assert '<section id="recent-history" aria-labelledby="history-h" hx-swap-oob="true">' in content
+    assert html(content).select("section", id="recent-history", hx_swap_oob="true")
     assert "bob</strong> set their verdict to disputed" in content
     assert f'id="claim-{claim.pk}"' in content and "claim v-disputed selected" in content
     # Nothing that a verdict leaves alone.
@@ -180,7 +169,8 @@ def test_stale_verdict_gets_a_conflict_and_keeps_what_was_typed(claim: Any, bob:
     assert response.status_code == 409
     assert "changed elsewhere" in content
     assert "Second tab text." in content  # what the user typed is kept
-    assert 'name="version" value="1"' in content  # resubmitting is now a deliberate choice
+    # Resubmitting is now a deliberate choice.
+    assert html(response).select("input", name="version", value="1")
     assert events() == before
     assert Verdict.objects.get(claim=claim, analyst=bob).status == "supported"
 

@@ -10,28 +10,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from claims.models import Adjudication, AuditEvent, Verdict
+from tests.base import HTMX, body, client_for, url
 from tests.factories import make_article, make_user
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def url(name: str, *args: Any) -> str:
-    return reverse(name, args=["demo", *args])
-
-
-def body(response: Any) -> str:
-    if response.streaming:
-        return b"".join(response.streaming_content).decode()
-    return response.content.decode()
 
 
 @pytest.fixture

@@ -17,21 +17,13 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.test import Client
 from django.urls import reverse
 
 from claims.models import AuditEvent, Claim, Evidence
+from tests.base import HTMX, client_for
 from tests.factories import make_article, make_project, make_user
 from tests.tampering import purge_audit_events
 from tests.test_fold import as_database, database, folded
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def events() -> int:

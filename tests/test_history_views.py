@@ -8,20 +8,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from claims.models import Adjudication, AuditEvent, Evidence, Verdict
+from tests.base import client_for, url
 from tests.factories import make_article, make_user
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def url(name: str, *args: Any) -> str:
-    return reverse(name, args=["demo", *args])
 
 
 def latest() -> dict[str, Any]:

@@ -4,75 +4,13 @@ current text beside it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from claims.models import AuditEvent, Claim
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-
-
-@dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str | None]
-    parts: list[Node | str] = field(default_factory=list)  # children and text, in order
-
-    def content(self) -> str:
-        """All the text inside, as a browser would read it."""
-        return "".join(p if isinstance(p, str) else p.content() for p in self.parts)
-
-    def classes(self) -> list[str]:
-        return (self.attrs.get("class") or "").split()
-
-    def find(self, match: Callable[[Node], bool]) -> list[Node]:
-        found = [self] if match(self) else []
-        for part in self.parts:
-            if isinstance(part, Node):
-                found += part.find(match)
-        return found
-
-    def by_id(self, element_id: str) -> Node:
-        (node,) = self.find(lambda n: n.attrs.get("id") == element_id)
-        return node
-
-
-class Tree(HTMLParser):
-    """Just enough of a DOM: elements, their attributes and their text, in order."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("root", {})
-        self.stack = [self.root]
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, dict(attrs))
-        self.stack[-1].parts.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].parts.append(data)
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.base import HTMX, Node, client_for, html
 
 
 def post_span(user: Any, claim: Claim, text: str, version: int, headers: dict) -> Any:
@@ -81,7 +19,7 @@ def post_span(user: Any, claim: Claim, text: str, version: int, headers: dict) -
 
 
 def span_section(response: Any) -> Node:
-    return Tree(response.content.decode()).root.by_id("edit-span")
+    return html(response).by_id("edit-span")
 
 
 def typed_text(section: Node) -> str:

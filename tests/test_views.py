@@ -8,13 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.base import client_for
 from tests.factories import make_article, make_project, make_sample_article
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_anonymous_is_sent_to_login(db: Any) -> None:

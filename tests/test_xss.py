@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from claims.models import Evidence
+from tests.base import body
 from tests.factories import make_article
 
 TEXT_PAYLOADS = [
@@ -111,12 +112,6 @@ def active_content(html: str) -> list[str]:
     parser.feed(html)
     parser.close()
     return parser.problems
-
-
-def body(response: Any) -> str:
-    if response.streaming:
-        return b"".join(response.streaming_content).decode()
-    return response.content.decode()
 
 
 @pytest.fixture
