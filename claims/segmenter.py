@@ -2,9 +2,9 @@
 
 Pure standard library: reading files and storing results live elsewhere. Every offset is a
 code-point index into the text handed to :func:`segment`, end exclusive, and every span is
-stripped of surrounding whitespace. The rules are deliberately conservative heuristics
-(see DESIGN.md, "Import pipeline"): when unsure, a sentence stays one claim, because analysts
-can split and merge in the browser but cannot easily spot a wrong split.
+stripped of surrounding whitespace. The rules are deliberately conservative heuristics: when
+unsure, a sentence stays one claim, because analysts can split and merge in the browser but
+cannot easily spot a wrong split.
 """
 
 from __future__ import annotations
