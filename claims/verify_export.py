@@ -14,10 +14,12 @@ can be copied out of the project and run anywhere. It checks:
   head seq and hash, and the Ed25519 signature by the key whose id the export names;
 - with ``--anchor`` (the manifest of an earlier export of the same project, or that whole
   export file), that this export extends it: same project, a head at or after the
-  anchor's, and the anchor's head event unchanged.
+  anchor's, and the anchor's head event unchanged, or (a date range that starts right
+  after it) the first event linked to it. Only a contiguous export can show that: one
+  filtered by actor or article is refused with an anchor.
 
-Exit 0 with a one-line summary; 1 naming the first bad line (1-based) and why; 2 when
-the files or the key cannot be read.
+Exit 0 with a one-line summary; 1 naming the first bad line (1-based) and why, for any
+malformed input too (never a traceback); 2 when the files or the key cannot be read.
 
 What it proves: the file is exactly what the holder of the signing key exported, and
 the events link up from ``first_prev_hash`` to the head. It is tamper-*evident*, not
@@ -37,12 +39,13 @@ import binascii
 import hashlib
 import json
 import re
+import reprlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -53,6 +56,9 @@ GENESIS_HASH = "0" * 64
 HEX64 = re.compile(r"[0-9a-f]{64}")
 EVENT_KEYS = {"seq", "prev_hash", "hash", "body"}
 BLOCK_BYTES = 64 * 1024  # lines read, and their bodies checked, at a time
+# No event is near this long (bodies hold no article text); it keeps memory flat when a
+# file is not an export at all.
+MAX_LINE_BYTES = 64 * 1024 * 1024
 MANIFEST_KEYS = {
     "type",
     "project",
@@ -81,6 +87,34 @@ class Bad(Exception):
 
 class Unreadable(Exception):
     """A file or key could not be read at all (exit 2)."""
+
+
+class Refused(ValueError):
+    """JSON that Python would read but an export never holds: a repeated key, NaN or
+    Infinity. A repeated key would let two readers see two different files."""
+
+
+_shown = reprlib.Repr()  # values from a file, shown in one short line whatever their size
+_shown.maxstring = _shown.maxother = 80
+_shown.maxlevel = 2
+
+
+def shown(value: Any) -> str:
+    try:
+        return _shown.repr(value)
+    except (ValueError, RecursionError):
+        return "(a value too large to show)"
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate (as U+D800) in a parsed value, which UTF-8 cannot encode
+    (JSON's ``\\ud800`` escape makes one); None if there is none."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return f"U+{ord(error.object[error.start]):04X}"
+    return None
 
 
 # The chain's arithmetic: a copy of claims/audit.py ---------------------------------------
@@ -113,7 +147,22 @@ _decode_strict = _strict.decode
 _encode_canonical = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
 ).encode
-_scan_line = json.JSONDecoder().scan_once
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise Refused("repeats a key")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise Refused(f"holds {name}, which is not a JSON number")
+
+
+# Lines: objects with unique keys and no NaN or Infinity.
+_lines = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+_scan_line = _lines.scan_once
 
 
 def parse_canonical(body: str) -> Any:
@@ -156,7 +205,7 @@ def load_public_key(path: str) -> Ed25519PublicKey:
     if data.startswith(b"-----BEGIN"):
         try:
             key = serialization.load_pem_public_key(data)
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, UnsupportedAlgorithm) as error:
             raise Unreadable(f"{path} is not a readable PEM public key: {error}") from None
     else:
         try:
@@ -195,7 +244,7 @@ def scan_line(raw: bytes) -> dict[str, Any] | None:
     try:
         text = raw.decode("utf-8")
         value, end = _scan_line(text, 0)
-    except (UnicodeDecodeError, StopIteration, ValueError):
+    except (UnicodeDecodeError, StopIteration, ValueError, RecursionError):
         return None
     if end != len(text) - 1 or not raw.endswith(b"\n") or type(value) is not dict:
         return None
@@ -231,17 +280,34 @@ def canonical_bodies(lines: list[dict[str, Any] | None]) -> list[Any] | None:
 
 
 def parse_line(raw: bytes, number: int) -> dict[str, Any]:
+    if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
+        raise Bad(number, f"the line is longer than {MAX_LINE_BYTES:,} bytes: not an export")
     if not raw.endswith(b"\n"):
         raise Bad(number, "the line does not end with a newline: the file is truncated")
     try:
-        value = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise Bad(number, "the line is not valid UTF-8") from None
-    except ValueError:
-        raise Bad(number, "the line is not valid JSON") from None
+        value = parse_json(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise Bad(number, f"the line is not valid UTF-8 (byte {error.start + 1})") from None
+    except ValueError as error:
+        raise Bad(number, f"the line {error}") from None
     if not isinstance(value, dict):
         raise Bad(number, "the line is not a JSON object")
     return value
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads``, but refusing repeated keys, NaN and Infinity. Every way it fails is
+    a ValueError whose text finishes the sentence "the line ..."."""
+    try:
+        return _lines.decode(text)
+    except Refused:
+        raise
+    except json.JSONDecodeError as error:
+        raise ValueError(f"is not valid JSON ({error.msg} at column {error.colno})") from None
+    except ValueError:  # the only other: Python's limit on the digits of an int
+        raise ValueError("holds an integer with too many digits to read") from None
+    except RecursionError:
+        raise ValueError("is nested too deeply to read") from None
 
 
 def load_anchor(path: str) -> dict[str, Any]:
@@ -251,21 +317,28 @@ def load_anchor(path: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as error:
         raise Unreadable(f"cannot read the anchor {path}: {error}") from None
     try:
-        anchor = json.loads(text)
+        anchor = parse_json(text)
     except ValueError:
         lines = [line for line in text.splitlines() if line.strip()]
         try:
-            anchor = json.loads(lines[-1]) if lines else None
+            anchor = parse_json(lines[-1]) if lines else None
         except ValueError:
             anchor = None
     if not (
         isinstance(anchor, dict)
         and anchor.get("type") == "manifest"
         and isinstance(anchor.get("project"), str)
-        and isinstance(anchor.get("head_seq"), int)
+        and type(anchor.get("head_seq")) is int
         and isinstance(anchor.get("head_hash"), str)
+        and HEX64.fullmatch(anchor["head_hash"])
     ):
         raise Unreadable(f"{path} holds no export manifest with a project and a head")
+    try:
+        manifest_hash(anchor)
+    except (TypeError, ValueError, RecursionError):
+        raise Unreadable(
+            f"{path} holds a manifest that is not canonical JSON (a float or a lone surrogate)"
+        ) from None
     return anchor
 
 
@@ -285,41 +358,54 @@ class Verifier:
         self.first_prev: str | None = None
         self.last_seq: int | None = None
         self.last_hash: str | None = None
-        self.anchor_checked = False
+        # How the anchor was met: "holds" its head event, or "follows" it (the first event).
+        self.anchor_checked: str | None = None
         self.anchor_recorded_at: int | None = None
         self.manifest: dict[str, Any] | None = None
 
     def run(self, handle: Any) -> str:
         number = 0
-        while block := handle.readlines(BLOCK_BYTES):
+        for block in blocks(handle):
             lines = [scan_line(raw) for raw in block]
             bodies = canonical_bodies(lines) or [None] * len(block)
             for raw, scanned, body in zip(block, lines, bodies, strict=True):
                 number += 1
-                if self.manifest is not None:
-                    raise Bad(number, "there is more after the manifest")
-                if number == 1:
-                    self.read_header(raw)
-                    continue
-                line = scanned or parse_line(raw, number)
-                if line.get("type") == "manifest":
-                    self.read_manifest(line, number)
-                else:
-                    self.read_event(line, raw, number, body)
+                try:
+                    self.read_line(raw, scanned, number, body)
+                except RecursionError:
+                    # A value nested deeper than Python's stack, anywhere: one more way
+                    # for a line to be malformed, named like every other.
+                    raise Bad(number, "the line is nested too deeply to read") from None
         if number == 0:
             raise Bad(1, "the file is empty: no header")
         if self.manifest is None:
             raise Bad(number + 1, "the export ends without a manifest: the file is truncated")
         return self.summary()
 
+    def read_line(self, raw: bytes, scanned: dict[str, Any] | None, number: int, body: Any) -> None:
+        if self.manifest is not None:
+            raise Bad(number, "there is more after the manifest")
+        if number == 1:
+            self.read_header(raw)
+            return
+        line = scanned or parse_line(raw, number)
+        if line.get("type") == "manifest":
+            self.read_manifest(line, number)
+        else:
+            self.read_event(line, raw, number, body)
+
     # The header ------------------------------------------------------------------------
 
     def read_header(self, raw: bytes) -> None:
         header = parse_line(raw, 1)
+        if surrogate := lone_surrogate(header):
+            raise Bad(1, f"the header holds a lone surrogate ({surrogate}), which is not text")
         if header.get("type") != "header" or header.get("format") != FORMAT:
             raise Bad(1, f"not a header of a {FORMAT} file")
         if header.get("version") != VERSION:
-            raise Bad(1, f"unsupported version {header.get('version')!r} (this reads {VERSION})")
+            raise Bad(
+                1, f"unsupported version {shown(header.get('version'))} (this reads {VERSION})"
+            )
         if not isinstance(header.get("project"), str) or not header["project"]:
             raise Bad(1, "the header names no project")
         if not isinstance(header.get("contiguous"), bool):
@@ -331,14 +417,23 @@ class Verifier:
         if header.get("key_id") != self.key_id:
             raise Bad(
                 1,
-                f"the export says it is signed by key {header.get('key_id')!r}, "
+                f"the export says it is signed by key {shown(header.get('key_id'))}, "
                 f"but the public key given has id {self.key_id}",
             )
         if self.anchor is not None and self.anchor["project"] != header["project"]:
             raise Bad(
                 1,
-                f"the anchor is from project {self.anchor['project']!r}, "
-                f"this export from {header['project']!r}",
+                f"the anchor is from project {shown(self.anchor['project'])}, "
+                f"this export from {shown(header['project'])}",
+            )
+        if self.anchor is not None and not header["contiguous"]:
+            # Its events do not link up, so nothing ties those before the anchor's head to
+            # the anchor: whoever holds the key could rewrite them and keep the head.
+            raise Bad(
+                1,
+                "an export filtered by actor or article cannot prove that it extends an "
+                "anchor, as its events do not link up; export the whole chain, or a date "
+                "range that starts at or before the anchor's head, to check it against one",
             )
         self.header = header
         self.header_digest = hashlib.sha256(raw).hexdigest()
@@ -364,9 +459,17 @@ class Verifier:
             self.check_start(seq, prev, number)
         self.check_order(seq, prev, number)
         self.check_body(seq, body, number, checked_body)
-        if event_hash(prev, body) != stored:
+        try:
+            recomputed = event_hash(prev, body)
+        except UnicodeEncodeError:
+            raise Bad(
+                number,
+                f"seq {seq}: body holds a lone surrogate ({lone_surrogate(body)}), "
+                "which is not text and has no hash",
+            ) from None
+        if recomputed != stored:
             raise Bad(number, f"seq {seq}: hash does not match prev_hash and body")
-        self.check_anchor_event(seq, prev, stored, body, number)
+        self.check_anchor_event(seq, prev, stored, number)
         if self.first_seq is None:
             self.first_seq, self.first_prev = seq, prev
         self.last_seq, self.last_hash = seq, stored
@@ -402,13 +505,15 @@ class Verifier:
             parsed = checked if checked is not None else parse_canonical(body)
         except ValueError:
             raise Bad(number, f"seq {seq}: body is not canonical JSON") from None
+        except RecursionError:
+            raise Bad(number, f"seq {seq}: body is nested too deeply to read") from None
         if not isinstance(parsed, dict) or parsed.get("seq") != seq:
             raise Bad(number, f"seq {seq}: body names another seq")
         if parsed.get("project") != self.header["project"]:
             raise Bad(
                 number,
-                f"seq {seq}: the event belongs to project {parsed.get('project')!r}, "
-                f"not {self.header['project']!r}",
+                f"seq {seq}: the event belongs to project {shown(parsed.get('project'))}, "
+                f"not {shown(self.header['project'])}",
             )
         if (
             self.anchor is not None
@@ -418,20 +523,30 @@ class Verifier:
         ):
             self.anchor_recorded_at = seq
 
-    def check_anchor_event(self, seq: int, prev: str, stored: str, body: str, n: int) -> None:
+    def check_anchor_event(self, seq: int, prev: str, stored: str, n: int) -> None:
+        """The export is contiguous here (see ``read_header``): an event that matches the
+        anchor's head, or a first event linked to it, ties the whole export to the anchor."""
         anchor = self.anchor
         if anchor is None:
             return
-        if seq == anchor["head_seq"]:
+        head = anchor["head_seq"]
+        if seq == head:
             if stored != anchor["head_hash"]:
                 raise Bad(n, f"seq {seq} differs from the anchor's head: the chain was rewritten")
-            self.anchor_checked = True
-        elif seq == anchor["head_seq"] + 1 and self.first_seq is None:
+            self.anchor_checked = "holds"
+        elif self.first_seq is None and seq > head:
+            if seq > head + 1:
+                raise Bad(
+                    n,
+                    f"this export starts at seq {seq}, after the anchor's head at seq {head}, "
+                    "so nothing links it to the anchor; export from a date at or before the "
+                    "anchor's head",
+                )
             if prev != anchor["head_hash"]:
                 raise Bad(
                     n, f"seq {seq} does not follow the anchor's head: the chain was rewritten"
                 )
-            self.anchor_checked = True
+            self.anchor_checked = "follows"
 
     # The manifest ----------------------------------------------------------------------
 
@@ -439,6 +554,8 @@ class Verifier:
         missing = MANIFEST_KEYS - set(manifest)
         if missing:
             raise Bad(n, "the manifest lacks " + ", ".join(sorted(missing)))
+        if surrogate := lone_surrogate(manifest):
+            raise Bad(n, f"the manifest holds a lone surrogate ({surrogate}), which is not text")
         header = self.header
         for field in ("project", "contiguous", "created_at", "key_id"):
             if manifest[field] != header.get(field):
@@ -447,7 +564,7 @@ class Verifier:
             raise Bad(n, "the header digest does not match line 1: the header was changed")
         if type(manifest["count"]) is not int or manifest["count"] != self.count:
             raise Bad(
-                n, f"the manifest counts {manifest['count']!r} events; there are {self.count}"
+                n, f"the manifest counts {shown(manifest['count'])} events; there are {self.count}"
             )
         if manifest["events_digest"] != self.digest.hexdigest():
             raise Bad(n, "the events digest does not match the event lines")
@@ -459,7 +576,9 @@ class Verifier:
         for name, actual in actual_ends.items():
             claimed = manifest[name]
             if actual != claimed or type(actual) is not type(claimed):
-                raise Bad(n, f"the manifest's {name} is {claimed!r}; the events give {actual!r}")
+                raise Bad(
+                    n, f"the manifest's {name} is {shown(claimed)}; the events give {shown(actual)}"
+                )
         if not signature_ok(self.public, manifest):
             raise Bad(n, f"the signature is not valid for key {self.key_id}")
         self.manifest = manifest
@@ -472,6 +591,13 @@ class Verifier:
         if anchor.get("key_id") == self.key_id and not signature_ok(self.public, anchor):
             raise Bad(n, "the anchor's signature is not valid for this key")
         head = self.manifest["head_seq"] or 0
+        if anchor["head_seq"] > head and self.header["filters"].get("until"):
+            raise Bad(
+                n,
+                f"this export ends at seq {head}, before the anchor's head at seq "
+                f"{anchor['head_seq']}: a date range must reach the anchor's head to be "
+                "checked against it",
+            )
         if anchor["head_seq"] > head:
             raise Bad(
                 n,
@@ -496,12 +622,38 @@ class Verifier:
             f"signed by key {self.key_id} at {manifest['created_at']}"
         )
         if self.anchor is not None:
-            text += f"; extends the anchor at seq {self.anchor['head_seq']}"
+            head = self.anchor["head_seq"]
+            text += f"; extends the anchor at seq {head}"
             if self.anchor.get("key_id") != self.key_id:
-                text += f" (anchor signed by key {self.anchor.get('key_id')}, not checked)"
+                text += f" (anchor signed by key {shown(self.anchor.get('key_id'))}, not checked)"
             if self.anchor_recorded_at is not None:
                 text += f", whose export is recorded at seq {self.anchor_recorded_at}"
+            # A date range shows only its own events: say which were checked.
+            if self.anchor_checked == "follows":
+                text += (
+                    " (a date range whose first event follows the anchor's head: "
+                    f"events up to seq {head} are not in this export)"
+                )
+            elif self.first_seq != 1:
+                text += (
+                    f" (a date range from seq {self.first_seq}: "
+                    "events before it are not in this export)"
+                )
         return text
+
+
+def blocks(handle: Any) -> Iterator[list[bytes]]:
+    """Lists of lines of some ``BLOCK_BYTES`` in all, each line read whole but never past
+    ``MAX_LINE_BYTES`` (``parse_line`` refuses a line cut there)."""
+    readline, limit = handle.readline, MAX_LINE_BYTES
+    while True:
+        block, size = [], 0
+        while size < BLOCK_BYTES and (raw := readline(limit)):
+            block.append(raw)
+            size += len(raw)
+        if not block:
+            return
+        yield block
 
 
 def verify(path: str, public_key: str, anchor: str | None = None) -> str:
@@ -513,7 +665,10 @@ def verify(path: str, public_key: str, anchor: str | None = None) -> str:
     except OSError as error:
         raise Unreadable(f"cannot read {path}: {error.strerror}") from None
     with handle:
-        return Verifier(public, anchor_manifest).run(handle)
+        try:
+            return Verifier(public, anchor_manifest).run(handle)
+        except OSError as error:
+            raise Unreadable(f"cannot read {path}: {error.strerror}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -25,12 +26,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
 from claims import audit, signing, verify_export
 from claims.audit_export import Filters, start_export
-from claims.models import Project, Role, Verdict
-from tests.factories import make_article
+from claims.models import AuditEvent, Project, Role, Verdict
+from tests.factories import make_article, make_user
+from tests.tampering import triggers_off
 
 KEY = Ed25519PrivateKey.generate()
 OTHER_KEY = Ed25519PrivateKey.generate()
@@ -415,12 +417,394 @@ def test_a_tampered_anchor_is_rejected(exports: Exports, capsys: Any) -> None:
     assert "anchor" in capsys.readouterr().err
 
 
+# An EC public key on a curve that cryptography does not support (secp112r1).
+UNSUPPORTED_KEY = """-----BEGIN PUBLIC KEY-----
+MDIwEAYHKoZIzj0CAQYFK4EEAAYDHgAE1Hkef4KvihgjLcXNd70nKhzGXqoeUlmu
+04RAVQ==
+-----END PUBLIC KEY-----
+"""
+
+
 def test_unreadable_inputs_exit_2(exports: Exports, capsys: Any) -> None:
     missing = str(exports.directory / "missing")
     assert verify_export.main([missing, "--public-key", str(exports.public_key)]) == 2
     assert run(exports, exports.older, key=exports.older) == 2
     assert run(exports, exports.older, "--anchor", str(exports.public_key)) == 2
-    assert capsys.readouterr().err.count("error: ") == 3
+    unsupported = exports.directory / "unsupported.pem"
+    unsupported.write_text(UNSUPPORTED_KEY)
+    assert run(exports, exports.older, key=unsupported) == 2
+    assert capsys.readouterr().err.count("error: ") == 4
+
+
+# What a filtered or a date-range export can prove against an anchor ----------------------
+
+
+def signed_file(header: dict[str, Any], events: list[bytes]) -> list[bytes]:
+    """An export as the holder of the signing key could write it: any header and event
+    lines, with a manifest that matches them, signed by the real key."""
+    header_line = audit.canonical_json(header).encode() + b"\n"
+    first = json.loads(events[0]) if events else {}
+    last = json.loads(events[-1]) if events else {}
+    manifest = {
+        "type": "manifest",
+        "project": header["project"],
+        "contiguous": header["contiguous"],
+        "count": len(events),
+        "first_prev_hash": first.get("prev_hash"),
+        "head_seq": last.get("seq"),
+        "head_hash": last.get("hash"),
+        "events_digest": hashlib.sha256(b"".join(events)).hexdigest(),
+        "header_digest": hashlib.sha256(header_line).hexdigest(),
+        "created_at": header["created_at"],
+        "key_id": header["key_id"],
+        "previous_manifest_hash": None,
+    }
+    return [header_line, *events, resign(json.dumps(manifest).encode(), KEY)]
+
+
+def head_seq(path: Path) -> int:
+    return json.loads(path.read_bytes().splitlines()[-1])["head_seq"]
+
+
+def events_after(exports: Exports, path: Path, seq: int) -> list[bytes]:
+    return [line for line in exports.lines(path)[1:-1] if json.loads(line)["seq"] > seq]
+
+
+def test_a_filtered_export_cannot_vouch_for_an_anchor_after_a_rewrite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Someone holding the database and the key rewrites an event before the anchor's head.
+    An export of the whole chain shows the broken link; one filtered by actor or article
+    shows no links, yet holds the anchor's head unchanged: it must not be said to extend
+    the anchor."""
+    monkeypatch.setenv(signing.ENV_KEY, raw_key(KEY))
+    monkeypatch.delenv(signing.ENV_KEY_FILE, raising=False)
+    alice, bob, carol = (make_user(name) for name in ("alice", "bob", "carol"))
+    project = Project.create("anchored", "Anchored", admin=alice)
+    for analyst in (bob, carol):
+        project.set_member(analyst, Role.ANALYST, actor=alice)
+    first, second = make_article(project, actor=alice).claims.order_by("start")[:2]
+    first.set_verdict(bob, "supported")
+    first.set_verdict(carol, "disputed")
+    second.set_verdict(bob, "supported")  # the anchor's head
+    anchor = export_to(tmp_path / "anchor.jsonl", project)
+    rewritten = AuditEvent.objects.get(chain__project=project, actor=bob, claim_id=first.pk)
+    assert rewritten.seq < head_seq(anchor)
+    body = json.loads(rewritten.body)
+    body["after"]["status"] = "outdated"
+    forged = audit.canonical_json(body)
+    with triggers_off(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE claims_auditevent SET body = %s, hash = %s WHERE id = %s",
+            [forged, audit.event_hash(rewritten.prev_hash, forged), rewritten.pk],
+        )
+    whole = export_to(tmp_path / "whole.jsonl", project)
+    by_bob = export_to(tmp_path / "bob.jsonl", project, Filters(actor="bob"))
+    by_article = export_to(tmp_path / "article.jsonl", project, Filters(article=first.article_id))
+    key = tmp_path / "public.pem"
+    key.write_text(signing.public_key_pem(KEY))
+
+    def verify(path: Path, *extra: str) -> int:
+        return verify_export.main([str(path), "--public-key", str(key), *extra])
+
+    assert verify(whole, "--anchor", str(anchor)) == 1
+    assert "prev_hash is not the hash of seq" in capsys.readouterr().err
+    assert verify(by_bob) == 0  # each event's own hash holds: a filtered file shows no links
+    assert b'"status\\":\\"outdated\\"' in by_bob.read_bytes()
+    capsys.readouterr()
+    for path in (by_bob, by_article):
+        assert verify(path, "--anchor", str(anchor)) == 1
+        out, err = capsys.readouterr()
+        assert "extends the anchor" not in out + err
+        assert err.startswith(
+            "FAILED at line 1: an export filtered by actor or article cannot prove "
+            "that it extends an anchor"
+        ), err
+
+
+def test_a_filtered_export_with_an_anchor_is_refused(exports: Exports, capsys: Any) -> None:
+    for anchor in (anchor_file(exports, exports.older), exports.older):
+        assert run(exports, exports.by_actor, "--anchor", str(anchor)) == 1
+        out, err = capsys.readouterr()
+        assert not out
+        assert "filtered by actor or article cannot prove" in err
+        assert "export the whole chain, or a date range" in err
+
+
+def test_a_date_range_holding_the_anchors_head_extends_it_from_its_first_seq(
+    exports: Exports, capsys: Any
+) -> None:
+    first = json.loads(exports.lines(exports.from_day_two)[1])["seq"]
+    anchor_head = head_seq(exports.older)
+    assert 1 < first <= anchor_head
+    anchor = anchor_file(exports, exports.older)
+    assert run(exports, exports.from_day_two, "--anchor", str(anchor)) == 0
+    out = capsys.readouterr().out
+    assert f"extends the anchor at seq {anchor_head}, " in out
+    assert f"(a date range from seq {first}: events before it are not in this export)" in out
+
+
+def test_a_date_range_rewritten_before_the_anchors_head_is_caught(
+    exports: Exports, capsys: Any
+) -> None:
+    lines = exports.lines(exports.from_day_two)
+    assert json.loads(lines[10])["seq"] < head_seq(exports.older)
+    rebuilt = rechain([*lines[:10], set_body(lines[10], actor="probe3"), *lines[11:]], 10)
+    rebuilt = signed_file(json.loads(lines[0]), rebuilt[1:-1])
+    path = write(exports, "rebuilt-range.jsonl", rebuilt)
+    assert run(exports, path) == 0  # signed by the real key: only the anchor exposes it
+    assert run(exports, path, "--anchor", str(anchor_file(exports, exports.older))) == 1
+    assert "differs from the anchor's head: the chain was rewritten" in capsys.readouterr().err
+
+
+def test_a_date_range_starting_right_after_the_anchors_head_extends_it(
+    exports: Exports, capsys: Any
+) -> None:
+    anchor_head = head_seq(exports.older)
+    header = json.loads(exports.lines(exports.from_day_two)[0])
+    path = write(
+        exports,
+        "after-anchor.jsonl",
+        signed_file(header, events_after(exports, exports.newer, anchor_head)),
+    )
+    anchor = anchor_file(exports, exports.older)
+    assert run(exports, path, "--anchor", str(anchor)) == 0
+    out = capsys.readouterr().out
+    assert f"extends the anchor at seq {anchor_head}, " in out
+    assert (
+        "(a date range whose first event follows the anchor's head: "
+        f"events up to seq {anchor_head} are not in this export)"
+    ) in out
+    # The same range from a chain rewritten before the anchor's head no longer follows it.
+    lines = exports.lines(exports.newer)
+    rebuilt = rechain([*lines[:10], set_body(lines[10], actor="probe3"), *lines[11:]], 10)
+    later = [line for line in rebuilt[1:-1] if json.loads(line)["seq"] > anchor_head]
+    path = write(exports, "after-anchor.jsonl", signed_file(header, later))
+    assert run(exports, path, "--anchor", str(anchor)) == 1
+    assert "does not follow the anchor's head: the chain was rewritten" in capsys.readouterr().err
+
+
+def test_a_date_range_ending_before_the_anchors_head_is_refused(
+    exports: Exports, capsys: Any
+) -> None:
+    anchor_head = head_seq(exports.older)
+    header = json.loads(exports.lines(exports.from_day_two)[0])
+    header["filters"]["until"] = "2024-01-02"
+    events = [
+        line
+        for line in exports.lines(exports.from_day_two)[1:-1]
+        if json.loads(line)["seq"] < anchor_head - 5
+    ]
+    path = write(exports, "before-anchor.jsonl", signed_file(header, events))
+    assert run(exports, path) == 0
+    capsys.readouterr()
+    assert run(exports, path, "--anchor", str(anchor_file(exports, exports.older))) == 1
+    out, err = capsys.readouterr()
+    assert not out
+    assert f"before the anchor's head at seq {anchor_head}: a date range must reach" in err
+
+
+def test_a_date_range_starting_after_the_anchors_head_is_refused(
+    exports: Exports, capsys: Any
+) -> None:
+    anchor_head = head_seq(exports.older)
+    header = json.loads(exports.lines(exports.from_day_two)[0])
+    events = events_after(exports, exports.newer, anchor_head + 1)
+    path = write(exports, "past-anchor.jsonl", signed_file(header, events))
+    assert run(exports, path) == 0
+    capsys.readouterr()
+    assert run(exports, path, "--anchor", str(anchor_file(exports, exports.older))) == 1
+    out, err = capsys.readouterr()
+    assert "extends the anchor" not in out + err
+    assert err.startswith(
+        f"FAILED at line 2: this export starts at seq {anchor_head + 2}, after the "
+        f"anchor's head at seq {anchor_head}"
+    ), err
+
+
+# Malformed input: one FAILED line naming the line, never a traceback ---------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+READABLE_DEEP = "[" * 5_000 + "]" * 5_000  # parsed by the C scanner, too deep for Python code
+
+
+def ascii_line(data: dict[str, Any]) -> bytes:
+    """A line of JSON with every non-ASCII character escaped, lone surrogates included."""
+    return json.dumps(data, separators=(",", ":")).encode() + b"\n"
+
+
+def with_body(line: bytes, body: str) -> bytes:
+    return ascii_line(json.loads(line) | {"body": body})
+
+
+def body_with(line: bytes, **changes: Any) -> bytes:
+    """The event with its body changed but still canonical (a lone surrogate stays one)."""
+    body = json.loads(json.loads(line)["body"]) | changes
+    return with_body(line, audit.canonical_json(body))
+
+
+def number_as(field: str, text: str) -> Callable[[bytes], bytes]:
+    """The line with the number in ``field`` written as ``text`` (NaN, a huge integer)."""
+    pattern = re.compile(rb'"' + field.encode() + rb'":\d+')
+    return lambda line: pattern.sub(b'"' + field.encode() + b'":' + text.encode(), line, count=1)
+
+
+def body_number_as(field: str, text: str) -> Callable[[bytes], bytes]:
+    def change(line: bytes) -> bytes:
+        body = json.loads(line)["body"]
+        return with_body(line, re.sub(rf'"{field}":\d+', f'"{field}":{text}', body, count=1))
+
+    return change
+
+
+def repeated(key: str, value: str) -> Callable[[bytes], bytes]:
+    """The line with ``key`` written twice: first as ``value``, then as it was."""
+    return lambda line: b'{"' + key.encode() + b'":' + value.encode() + b"," + line[1:]
+
+
+HEADER, EVENT, MANIFEST = 0, 5, -1
+HUGE = "1" + "0" * 5000  # past Python's limit on converting digits to an int
+# Each: (the line changed, how, and a phrase the reason must hold).
+MALFORMED: dict[str, tuple[int, Callable[[bytes], bytes], str]] = {
+    "a lone surrogate in a body": (EVENT, lambda ln: body_with(ln, actor="\ud800"), "surrogate"),
+    "a lone surrogate in the header": (
+        HEADER,
+        lambda ln: ascii_line(json.loads(ln) | {"created_at": "\ud800"}),
+        "surrogate",
+    ),
+    "a lone surrogate in the manifest": (
+        MANIFEST,
+        lambda ln: ascii_line(json.loads(ln) | {"previous_manifest_hash": "\udfff"}),
+        "surrogate",
+    ),
+    "invalid UTF-8 in an event line": (
+        EVENT,
+        lambda ln: ln.replace(b'"body":"', b'"body":"\xff', 1),
+        "not valid UTF-8",
+    ),
+    "a surrogate as raw bytes in an event line": (
+        EVENT,
+        lambda ln: ln.replace(b'"body":"', b'"body":"\xed\xa0\x80', 1),
+        "not valid UTF-8",
+    ),
+    "invalid UTF-8 in the header": (HEADER, lambda ln: b"\xc3" + ln, "not valid UTF-8"),
+    "deep nesting as an event line": (EVENT, lambda ln: DEEP.encode() + b"\n", "nested"),
+    "deep nesting as the header": (HEADER, lambda ln: DEEP.encode() + b"\n", "nested"),
+    "deep nesting as the manifest": (MANIFEST, lambda ln: DEEP.encode() + b"\n", "nested"),
+    "deep nesting in an event's field": (
+        EVENT,
+        lambda ln: b'{"seq":' + DEEP.encode() + b"}\n",
+        "nested",
+    ),
+    "deep nesting in a body": (EVENT, lambda ln: with_body(ln, DEEP), "nested"),
+    "readable deep nesting in the manifest": (
+        MANIFEST,
+        lambda ln: ln[:-2] + b',"note":' + READABLE_DEEP.encode() + b"}\n",
+        "nested",
+    ),
+    "an event line that is a list": (EVENT, lambda ln: b"[1]\n", "not a JSON object"),
+    "an event line that is a string": (EVENT, lambda ln: b'"seq"\n', "not a JSON object"),
+    "a manifest that is null": (MANIFEST, lambda ln: b"null\n", "not a JSON object"),
+    "NaN in an event line": (EVENT, number_as("seq", "NaN"), "NaN, which is not"),
+    "Infinity in the manifest": (MANIFEST, number_as("count", "Infinity"), "Infinity"),
+    "-Infinity in the header": (HEADER, number_as("version", "-Infinity"), "Infinity"),
+    "NaN in a body": (EVENT, body_number_as("seq", "NaN"), "not canonical JSON"),
+    "a huge integer in an event line": (EVENT, number_as("seq", HUGE), "digits"),
+    "a huge integer in the header": (HEADER, number_as("version", HUGE), "digits"),
+    "a huge integer in the manifest": (MANIFEST, number_as("head_seq", HUGE), "digits"),
+    "a huge integer in a body": (EVENT, body_number_as("seq", HUGE), "not canonical JSON"),
+    "a repeated key in an event line": (EVENT, repeated("seq", "1"), "repeats a key"),
+    "a repeated key in the header": (HEADER, repeated("project", '"elsewhere"'), "repeats a key"),
+    "a repeated key in the manifest": (MANIFEST, repeated("count", "0"), "repeats a key"),
+    "a huge value in the manifest": (
+        MANIFEST,
+        lambda ln: ascii_line(json.loads(ln) | {"head_hash": "f" * 1_000_000}),
+        "head_hash",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_malformed_input_fails_on_one_line_naming_the_line(
+    exports: Exports, case: str, capsys: Any
+) -> None:
+    at, change, reason = MALFORMED[case]
+    lines = exports.lines()
+    number = at + 1 if at >= 0 else len(lines)
+    lines[at] = change(lines[at])
+    assert run(exports, write(exports, "malformed.jsonl", lines)) == 1
+    out, err = capsys.readouterr()
+    assert not out
+    assert err.startswith(f"FAILED at line {number}: "), err[:300]
+    assert reason in err, err[:300]
+    assert err.count("\n") == 1 and len(err) < 400, err[:300]
+
+
+def test_a_line_too_long_to_be_an_event_fails_without_reading_it_whole(
+    exports: Exports, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setattr(verify_export, "MAX_LINE_BYTES", 100_000)
+    too_long = "the line is longer than 100,000 bytes: not an export"
+    for at, change, reason in (
+        (EVENT, lambda ln: b"[" * 300_000 + ln, too_long),
+        (HEADER, lambda ln: b" " * 10**6 + ln, too_long),
+        (MANIFEST, lambda ln: b" " * 100_000 + ln, too_long),
+        # A line of exactly the limit, its newline included, is still read.
+        (EVENT, lambda ln: b" " * 99_999 + b"\n", "the line is not valid JSON (Expecting value"),
+    ):
+        lines = exports.lines()
+        number = at + 1 if at >= 0 else len(lines)
+        lines[at] = change(lines[at])
+        assert run(exports, write(exports, "long.jsonl", lines)) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"FAILED at line {number}: {reason}"), err[:300]
+        assert err.count("\n") == 1
+
+
+def anchor_text(change: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
+    return lambda manifest: json.dumps(manifest | change)
+
+
+MALFORMED_ANCHORS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "a lone surrogate": anchor_text({"note": "\ud800"}),
+    "a float": anchor_text({"note": 0.5}),
+    "NaN": anchor_text({"note": float("nan")}),
+    "a head seq of true": anchor_text({"head_seq": True}),
+    "deep nesting": lambda manifest: DEEP,
+    "deep nesting in the last line of an export": lambda manifest: "{}\n" + DEEP,
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED_ANCHORS))
+def test_a_malformed_anchor_cannot_be_read(exports: Exports, case: str, capsys: Any) -> None:
+    anchor = exports.directory / "malformed-anchor.json"
+    anchor.write_text(MALFORMED_ANCHORS[case](json.loads(exports.lines(exports.older)[-1])))
+    assert run(exports, exports.newer, "--anchor", str(anchor)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err[:300]
+    assert str(anchor) in err
+
+
+def test_malformed_lines_fail_cleanly_in_a_process_of_their_own(
+    exports: Exports, tmp_path: Path
+) -> None:
+    copy = tmp_path / "verify_export.py"
+    shutil.copy(verify_export.__file__, copy)
+    for case in ("deep nesting as an event line", "a lone surrogate in a body"):
+        at, change, _reason = MALFORMED[case]
+        bad = exports.lines()
+        bad[at] = change(bad[at])
+        path = write(exports, "malformed.jsonl", bad)
+        done = subprocess.run(
+            [sys.executable, "-I", str(copy), str(path), "--public-key", str(exports.public_key)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr[-2000:]
+        assert done.stderr.startswith(f"FAILED at line {at + 1}: "), done.stderr[-2000:]
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
 # The verifier stands alone ---------------------------------------------------------------
@@ -509,6 +893,12 @@ def test_the_verifier_derives_the_same_key_id() -> None:
         b'{"a":"\xff"}\n',
         b'{"a":1}x\n',
         b'{"a":1\n',
+        b'{"a":1,"a":2}\n',
+        b'{"a":NaN}\n',
+        b'{"a":-Infinity}\n',
+        b'{"a":' + b"1" * 5000 + b"}\n",
+        b'{"a":' + DEEP.encode() + b"}\n",
+        b'{"a":"\\ud800"}\n',
     ],
 )
 def test_scanning_a_line_agrees_with_parsing_it(raw: bytes) -> None:
@@ -518,7 +908,7 @@ def test_scanning_a_line_agrees_with_parsing_it(raw: bytes) -> None:
     except verify_export.Bad:
         parsed = None
     assert scanned is None or scanned == parsed
-    assert (scanned is not None) == (raw in (b'{"a":1}\n', b"{}\n"))
+    assert (scanned is not None) == (raw in (b'{"a":1}\n', b"{}\n", b'{"a":"\\ud800"}\n'))
 
 
 @pytest.mark.parametrize(
