@@ -2,8 +2,8 @@
 
 Every state change runs inside :func:`writing`, which locks the project's chain head
 before anything else, and appends exactly one :class:`~claims.models.AuditEvent`.
-The verification half (:func:`verify_rows`) is pure so that an offline verifier can
-share it.
+The verification half (:class:`ChainCheck`) is pure; ``claims.integrity`` builds on it
+to check the rest of what ``verify_audit`` checks.
 """
 
 from __future__ import annotations
@@ -35,10 +35,15 @@ class AuditError(RuntimeError):
     """A change tried to write no event, or several, where exactly one is required."""
 
 
+_encode_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
+
+
 def canonical_json(data: Any) -> str:
     """Sorted keys, compact separators, UTF-8 text, and no floats (their text is not unique)."""
     _reject_floats(data)
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _encode_canonical(data)
 
 
 def _reject_floats(value: Any) -> None:
@@ -50,6 +55,15 @@ def _reject_floats(value: Any) -> None:
     elif isinstance(value, list | tuple):
         for item in value:
             _reject_floats(item)
+
+
+def _refuse_float(text: str) -> Any:
+    raise ValueError(f"a float ({text}) in an audit body")
+
+
+# A stored body, parsed; ValueError for a float (or NaN, Infinity), which no canonical body
+# holds. Refusing them while parsing spares walking the parsed body for them.
+parse_body = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float).decode
 
 
 def event_hash(prev_hash: str, body: str) -> str:
@@ -163,6 +177,51 @@ class Problem:
         return f"seq {self.seq}: {self.reason}"
 
 
+class ChainCheck:
+    """Recomputes a chain one event at a time, in seq order. Pure.
+
+    :func:`verify_rows` drives it over bare rows; ``claims.integrity`` drives it too, and
+    checks and folds each parsed body in the same pass.
+    """
+
+    def __init__(self, *, first_prev_hash: str = GENESIS_HASH, first_seq: int = 1) -> None:
+        self.expected_seq, self.prev, self.count = first_seq, first_prev_hash, 0
+
+    def step(
+        self, seq: int, prev_hash: str, stored_hash: str, body: str
+    ) -> tuple[Any, Problem | None]:
+        """The event's parsed body, or the problem with the event."""
+        if seq != self.expected_seq:
+            if seq > self.expected_seq:
+                return None, Problem(self.expected_seq, "event is missing")
+            return None, Problem(seq, "event is out of order or duplicated")
+        if prev_hash != self.prev:
+            return None, Problem(seq, "prev_hash does not match the previous event's hash")
+        try:
+            parsed = parse_body(body)
+        except ValueError:
+            return None, Problem(seq, "body is not valid canonical JSON")
+        if _encode_canonical(parsed) != body:
+            return None, Problem(seq, "body is not in canonical form")
+        if not isinstance(parsed, dict) or parsed.get("seq") != seq:
+            return None, Problem(seq, "body names a different seq")
+        if event_hash(prev_hash, body) != stored_hash:
+            return None, Problem(seq, "hash does not match the body")
+        self.prev, self.expected_seq, self.count = stored_hash, seq + 1, self.count + 1
+        return parsed, None
+
+    def end(self, *, head_seq: int | None = None, head_hash: str | None = None) -> Problem | None:
+        """After the last event: the problem with the chain's head, if any."""
+        last = self.expected_seq - 1
+        if head_seq is not None and head_seq != last:
+            if head_seq > last:
+                return Problem(self.expected_seq, "event is missing (the chain head is further on)")
+            return Problem(head_seq + 1, "event lies beyond the chain head")
+        if head_hash is not None and head_hash != self.prev:
+            return Problem(last, "chain head hash does not match the last event")
+        return None
+
+
 def verify_rows(
     rows: Iterable[tuple[int, str, str, str]],
     *,
@@ -173,37 +232,14 @@ def verify_rows(
 ) -> tuple[int, Problem | None]:
     """Recompute a chain from ``(seq, prev_hash, hash, body)`` rows in seq order.
 
-    Returns the number of events checked and the first problem, if any. Pure: it is
-    shared by ``verify_audit`` and the offline verifier of exports.
+    Returns the number of events checked and the first problem, if any. Pure.
     """
-    expected_seq, prev = first_seq, first_prev_hash
-    count = 0
+    check = ChainCheck(first_prev_hash=first_prev_hash, first_seq=first_seq)
     for seq, prev_hash, stored_hash, body in rows:
-        if seq != expected_seq:
-            if seq > expected_seq:
-                return count, Problem(expected_seq, "event is missing")
-            return count, Problem(seq, "event is out of order or duplicated")
-        if prev_hash != prev:
-            return count, Problem(seq, "prev_hash does not match the previous event's hash")
-        try:
-            parsed = json.loads(body)
-            canonical = canonical_json(parsed)
-        except (ValueError, TypeError):
-            return count, Problem(seq, "body is not valid canonical JSON")
-        if canonical != body:
-            return count, Problem(seq, "body is not in canonical form")
-        if not isinstance(parsed, dict) or parsed.get("seq") != seq:
-            return count, Problem(seq, "body names a different seq")
-        if event_hash(prev_hash, body) != stored_hash:
-            return count, Problem(seq, "hash does not match the body")
-        prev, expected_seq, count = stored_hash, expected_seq + 1, count + 1
-    if head_seq is not None and head_seq != expected_seq - 1:
-        if head_seq > expected_seq - 1:
-            return count, Problem(expected_seq, "event is missing (the chain head is further on)")
-        return count, Problem(head_seq + 1, "event lies beyond the chain head")
-    if head_hash is not None and head_hash != prev:
-        return count, Problem(expected_seq - 1, "chain head hash does not match the last event")
-    return count, None
+        _body, problem = check.step(seq, prev_hash, stored_hash, body)
+        if problem is not None:
+            return check.count, problem
+    return check.count, check.end(head_seq=head_seq, head_hash=head_hash)
 
 
 def verify_chain(chain: AuditChain) -> tuple[int, Problem | None]:

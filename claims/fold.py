@@ -1,8 +1,8 @@
 """The state of a project folded from its audit events: what it was at any past moment.
 
 ``fold(bodies)`` replays event bodies in seq order and is pure (no Django). Folding the
-whole log must give exactly what the database holds now; a test checks that, so a write
-that bypassed the write path would show.
+whole log must give exactly what the database holds now: ``verify_audit`` compares the two
+(``claims.integrity``), so a write that bypassed the write path shows.
 """
 
 from __future__ import annotations
@@ -13,11 +13,31 @@ from typing import Any
 
 
 @dataclass
+class ProjectState:
+    slug: str
+    name: str
+    blind: bool
+    min_verdicts: int
+
+
+@dataclass
+class ArticleState:
+    id: int
+    title: str
+    filename: str
+    published_on: str
+    sha256: str
+    blocks: int
+    citations: int
+
+
+@dataclass
 class ClaimState:
     id: int
     article: int
     start: int
     end: int
+    version: int = 1
 
 
 @dataclass
@@ -26,6 +46,7 @@ class VerdictState:
     rationale: str
     as_of: str | None
     version: int
+    after_seeing_team: bool = False
 
 
 @dataclass
@@ -34,6 +55,7 @@ class EvidenceState:
     claim: int
     fields: dict[str, Any]
     removed: bool = False
+    removed_by: str | None = None
 
 
 @dataclass
@@ -48,8 +70,9 @@ class AdjudicationState:
 @dataclass
 class State:
     seq: int = 0
+    project: ProjectState | None = None
     members: dict[str, str] = field(default_factory=dict)  # username -> role
-    articles: set[int] = field(default_factory=set)
+    articles: dict[int, ArticleState] = field(default_factory=dict)
     claims: dict[int, ClaimState] = field(default_factory=dict)
     verdicts: dict[tuple[int, str], VerdictState] = field(default_factory=dict)
     evidence: dict[int, EvidenceState] = field(default_factory=dict)
@@ -70,8 +93,12 @@ def fold(bodies: Iterable[dict[str, Any]]) -> State:
 
 
 def _project_created(state: State, body: dict[str, Any]) -> None:
-    if body["after"]["admin"]:
-        state.members[body["after"]["admin"]] = "admin"
+    after = body["after"]
+    state.project = ProjectState(
+        body["target"]["slug"], after["name"], after["blind"], after["min_verdicts"]
+    )
+    if after["admin"]:
+        state.members[after["admin"]] = "admin"
 
 
 def _member(state: State, body: dict[str, Any]) -> None:
@@ -82,8 +109,16 @@ def _member(state: State, body: dict[str, Any]) -> None:
 
 
 def _imported(state: State, body: dict[str, Any]) -> None:
-    article = body["target"]["article"]
-    state.articles.add(article)
+    article, after = body["target"]["article"], body["after"]
+    state.articles[article] = ArticleState(
+        article,
+        after["title"],
+        after["filename"],
+        after["published_on"],
+        after["sha256"],
+        after["blocks"],
+        after["citations"],
+    )
     for claim_id, start, end in body["after"]["claims"]:
         state.claims[claim_id] = ClaimState(claim_id, article, start, end)
 
@@ -93,7 +128,12 @@ def _verdict(state: State, body: dict[str, Any]) -> None:
     previous = state.verdicts.get(key)
     version = previous.version + 1 if previous else 1
     after = body["after"] or {"status": "", "rationale": "", "as_of": None}
-    state.verdicts[key] = VerdictState(after["status"], after["rationale"], after["as_of"], version)
+    seen = bool(previous and previous.after_seeing_team) or bool(
+        body["target"].get("after_seeing_team")
+    )
+    state.verdicts[key] = VerdictState(
+        after["status"], after["rationale"], after["as_of"], version, seen
+    )
 
 
 def _evidence_added(state: State, body: dict[str, Any]) -> None:
@@ -104,18 +144,22 @@ def _evidence_added(state: State, body: dict[str, Any]) -> None:
 
 
 def _evidence_removed(state: State, body: dict[str, Any]) -> None:
-    state.evidence[body["target"]["evidence"]].removed = body["action"] == "evidence.removed"
+    evidence = state.evidence[body["target"]["evidence"]]
+    evidence.removed = body["action"] == "evidence.removed"
+    evidence.removed_by = body["actor"] if evidence.removed else None
 
 
 def _span(state: State, body: dict[str, Any]) -> None:
     claim = state.claims[body["target"]["claim"]]
     claim.start, claim.end = body["after"]["start"], body["after"]["end"]
+    claim.version += 1
 
 
 def _split(state: State, body: dict[str, Any]) -> None:
     left, right = body["after"]["left"], body["after"]["right"]
     claim = state.claims[left["claim"]]
     claim.end = left["end"]
+    claim.version += 1
     state.claims[right["claim"]] = ClaimState(
         right["claim"], claim.article, right["start"], right["end"]
     )
@@ -133,6 +177,7 @@ def _merged(state: State, body: dict[str, Any]) -> None:
     merged = body["after"]["merged"]
     first, second = merged["claim"], body["before"]["right"]["claim"]
     state.claims[first].end = merged["end"]
+    state.claims[first].version += 1
     for name, what in body["after"]["verdicts"].items():
         if what["outcome"] == "moved":
             moved = state.verdicts[(second, name)]
@@ -146,6 +191,9 @@ def _merged(state: State, body: dict[str, Any]) -> None:
         del state.verdicts[key]
     for evidence_id in body["after"]["evidence_moved"]:
         state.evidence[evidence_id].claim = first
+    # A piece on both parts (a split's copy) stays once; events before this rule have none.
+    for dropped, _kept in body["after"].get("evidence_dropped", []):
+        del state.evidence[dropped]
     del state.claims[second]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connections, transaction
 
@@ -70,3 +71,12 @@ def trigger_names(using: str = "default") -> set[str]:
                 [TABLE],
             )
         return {name for (name,) in cursor.fetchall()}
+
+
+def execute(sql: str, params: list[Any], using: str = "default") -> None:
+    """Run one statement behind the application's back: no model method, no event.
+
+    For the event table, run it inside :func:`triggers_off`.
+    """
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)

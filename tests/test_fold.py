@@ -1,6 +1,8 @@
 """Folding the audit log reproduces the database: now, and at every moment in between.
 
-Any write that bypassed the write path would leave the database and the fold apart.
+Any write that bypassed the write path would leave the database and the fold apart. The
+comparison is ``verify_audit``'s own (``claims.integrity``), so what this holds for every
+step, the command checks in production.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ import datetime as dt
 import json
 from typing import Any
 
-from claims.fold import fold
-from claims.models import Adjudication, AuditEvent, Claim, Evidence, Membership, Project, Verdict
+from claims.fold import State, fold
+from claims.integrity import snapshot, table_rows
+from claims.models import AuditEvent, Claim, Project, Verdict
 from tests.factories import make_article, make_user
 
 
-def folded(project: Project, upto: int | None = None) -> Any:
+def folded(project: Project, upto: int | None = None) -> State:
     events = AuditEvent.objects.filter(chain__project=project).order_by("seq")
     if upto is not None:
         events = events.filter(seq__lte=upto)
@@ -22,79 +25,12 @@ def folded(project: Project, upto: int | None = None) -> Any:
 
 
 def database(project: Project) -> dict[str, Any]:
-    """The current state, in the fold's terms."""
-    claims = Claim.objects.filter(article__project=project)
-    return {
-        "members": dict(
-            Membership.objects.filter(project=project).values_list("user__username", "role")
-        ),
-        "claims": sorted(claims.values_list("pk", "article_id", "start", "end")),
-        "verdicts": sorted(
-            (
-                v.claim_id,
-                v.analyst.username,
-                v.status,
-                v.rationale,
-                v.as_of and v.as_of.isoformat(),
-                v.version,
-            )
-            for v in Verdict.objects.filter(claim__in=claims).select_related("analyst")
-        ),
-        "evidence": sorted(
-            (
-                e.pk,
-                e.claim_id,
-                e.url,
-                e.title,
-                e.stance,
-                e.quote,
-                e.note,
-                e.added_by.username,
-                e.removed_at is not None,
-            )
-            for e in Evidence.objects.filter(claim__in=claims).select_related("added_by")
-        ),
-        "adjudications": sorted(
-            (
-                a.claim_id,
-                a.status,
-                a.rationale,
-                a.as_of and a.as_of.isoformat(),
-                a.reviewer.username,
-                a.version,
-            )
-            for a in Adjudication.objects.filter(claim__in=claims).select_related("reviewer")
-        ),
-    }
+    """The current rows, in the fold's terms: what ``verify_audit`` compares with the log."""
+    return table_rows(snapshot(project))
 
 
-def as_database(state: Any) -> dict[str, Any]:
-    return {
-        "members": state.members,
-        "claims": sorted((c.id, c.article, c.start, c.end) for c in state.claims.values()),
-        "verdicts": sorted(
-            (claim, name, v.status, v.rationale, v.as_of, v.version)
-            for (claim, name), v in state.verdicts.items()
-        ),
-        "evidence": sorted(
-            (
-                e.id,
-                e.claim,
-                e.fields["url"],
-                e.fields["title"],
-                e.fields["stance"],
-                e.fields["quote"],
-                e.fields["note"],
-                e.fields["added_by"],
-                e.removed,
-            )
-            for e in state.evidence.values()
-        ),
-        "adjudications": sorted(
-            (claim, a.status, a.rationale, a.as_of, a.reviewer, a.version)
-            for claim, a in state.adjudications.items()
-        ),
-    }
+def as_database(state: State) -> dict[str, Any]:
+    return table_rows(state)
 
 
 def two_claim_sentence(article: Any) -> Claim:
