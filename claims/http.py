@@ -32,6 +32,13 @@ def query_int(value: str | None) -> int | None:
     return number if number <= MAX_ID else None
 
 
+def query_text(value: str | None, limit: int) -> str:
+    """A query value as text to filter by: stripped, cut to ``limit`` characters, and
+    without NUL characters, which PostgreSQL text cannot hold (a query with one fails
+    instead of finding nothing)."""
+    return (value or "").replace("\x00", "").strip()[:limit]
+
+
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     """A 400 page that says what was wrong with the request (``message`` is shown as is)."""
     return render(request, "400.html", {"message": message}, status=400)

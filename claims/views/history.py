@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from claims import history, revert
 from claims.access import article_for, claim_for, project_for
-from claims.http import AuthedRequest, query_int
+from claims.http import AuthedRequest, query_int, query_text
 from claims.models import AuditEvent, Conflict, Project, Role
 
 ACTION_GROUPS = ["verdict", "evidence", "claim", "adjudication", "article", "member", "audit"]
@@ -37,7 +37,7 @@ def _date(value: str) -> dt.date | None:
 def filtered(events: QuerySet[AuditEvent], request: AuthedRequest) -> tuple[QuerySet, dict]:
     """Apply the activity filters (actor, action group, date range) from the query string."""
     chosen = {
-        k: request.GET.get(k, "").strip()[:150] for k in ("actor", "action", "since", "until")
+        k: query_text(request.GET.get(k), 150) for k in ("actor", "action", "since", "until")
     }
     if chosen["actor"]:
         events = events.filter(actor__username=chosen["actor"])
