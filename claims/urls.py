@@ -7,7 +7,6 @@ from django.urls import path
 from claims.views import (
     articles,
     audit,
-    bench,
     claims,
     consensus,
     health,
@@ -76,7 +75,5 @@ urlpatterns = [
     path("p/<slug:slug>/events/<int:seq>/revert/", history.event_revert, name="event-revert"),
     path("p/<slug:slug>/audit/export/", audit.audit_export, name="audit-export"),
     path("p/<slug:slug>/audit/public-key.pem", audit.audit_public_key, name="audit-public-key"),
-    # Benchmark only: a 404 unless CLAIMS_BENCH is on (see claims/views/bench.py).
-    path("bench/write/", bench.bench_write, name="bench-write"),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,6 @@ import pytest
 from claims.models import Project, Role
 from tests.factories import add_member, make_article, make_project, make_user
 
-
 # Markers by folder, so a run can pick them (`-m "not load"`): the load and fault tests
 # build their own SQLite and PostgreSQL databases whatever DATABASE_URL says, so `make
 # test` runs them once, with the SQLite pass, not again with the PostgreSQL one.

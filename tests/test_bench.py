@@ -1,5 +1,5 @@
 """``manage.py bench --quick`` runs end to end and prints every figure; the minimal write
-view exists only for the benchmark. No timing is asserted anywhere."""
+view exists only in the benchmark's URLconf. No timing is asserted anywhere."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
-from claims import bench
+from claims.bench.steps import create_write_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,17 +110,40 @@ def test_quick_bench_counts_the_queries_of_each_screen(quick_result: dict) -> No
 
 @pytest.fixture
 def write_table(db: Any) -> None:
-    bench.create_write_table()
+    create_write_table()
 
 
-def test_minimal_view_is_404_unless_the_bench_turns_it_on(client: Any, bob: Any, settings: Any):
-    settings.CLAIMS_BENCH = False
+@pytest.fixture
+def bench_urls(settings: Any) -> None:
+    """The URLconf the bench's app processes serve (``claims.bench.settings``)."""
+    settings.ROOT_URLCONF = "claims.bench.urls"
+
+
+def test_production_urlconf_has_no_bench_route(client: Any, bob: Any) -> None:
+    with pytest.raises(Resolver404):
+        resolve("/bench/write/")
+    with pytest.raises(NoReverseMatch):
+        reverse("bench-write")
     client.force_login(bob)
     assert client.post("/bench/write/").status_code == 404
 
 
-def test_minimal_view_writes_one_row(client: Any, bob: Any, settings: Any, write_table: None):
-    settings.CLAIMS_BENCH = True
+def test_bench_urlconf_serves_production_pages_and_the_bench_route(bench_urls: None) -> None:
+    assert resolve("/bench/write/").url_name == "bench-write"
+    assert resolve("/p/demo/").url_name == "project-detail"
+
+
+def test_bench_settings_are_production_settings_with_the_bench_urlconf() -> None:
+    from claims import settings as production
+    from claims.bench import settings as bench
+
+    names = {name for name in dir(production) if name.isupper()}
+    assert {name for name in dir(bench) if name.isupper()} == names
+    assert {n for n in names if getattr(bench, n) != getattr(production, n)} == {"ROOT_URLCONF"}
+    assert bench.ROOT_URLCONF == "claims.bench.urls"
+
+
+def test_minimal_view_writes_one_row(client: Any, bob: Any, bench_urls: None, write_table: None):
     client.force_login(bob)
     assert client.post("/bench/write/").status_code == 204
     with connection.cursor() as cursor:
@@ -127,8 +151,7 @@ def test_minimal_view_writes_one_row(client: Any, bob: Any, settings: Any, write
         assert cursor.fetchall() == [(bob.pk,)]
 
 
-def test_minimal_view_needs_login_and_post(client: Any, bob: Any, settings: Any) -> None:
-    settings.CLAIMS_BENCH = True
+def test_minimal_view_needs_login_and_post(client: Any, bob: Any, bench_urls: None) -> None:
     assert client.post("/bench/write/").status_code == 302
     client.force_login(bob)
     assert client.get("/bench/write/").status_code == 405

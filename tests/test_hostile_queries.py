@@ -52,11 +52,7 @@ VALUES = [
 
 
 def url_names() -> list[str]:
-    return [
-        p.name
-        for p in get_resolver().url_patterns
-        if isinstance(p, URLPattern) and p.name and not p.name.startswith("bench")
-    ]
+    return [p.name for p in get_resolver().url_patterns if isinstance(p, URLPattern) and p.name]
 
 
 def kwargs_for(name: str, claim: Any) -> dict[str, Any] | None:

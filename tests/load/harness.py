@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from claims.bench_http import Gunicorn, loopback_env
+from claims.bench.serving import Gunicorn, loopback_env
 from tests.load.databases import PROJECT, Database
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,8 @@
 
 Builds its own data in a throwaway database (a temporary SQLite file, or a PostgreSQL
 database of its own when DATABASE_URL is set) and prints one JSON object; progress goes
-to stderr. The measuring is in ``claims.bench`` and ``claims.bench_http``.
+to stderr. The measuring is in ``claims.bench`` (``run``: the parent; ``steps``: each
+step, run by this command with ``--step`` in a child process).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from claims import bench
+from claims.bench import run, steps
 
 
 class Command(BaseCommand):
@@ -42,7 +43,7 @@ class Command(BaseCommand):
         if runs < 1:
             raise CommandError("--runs must be at least 1.")
         if options["step"]:
-            result = bench.step(
+            result = steps.step(
                 options["step"],
                 Path(options["dir"]),
                 quick=quick,
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(json.dumps(result))
             return
-        result = bench.run(
+        result = run.run(
             quick=quick,
             runs=runs,
             workers=options["workers"],

@@ -3,57 +3,19 @@ the offline verifier.
 
 Builds N events (1,000,000 by default) in a throwaway database (a temporary SQLite file,
 or a ``claims_bench_<pid>`` database, dropped at the end, on the PostgreSQL server that
-``DATABASE_URL`` names), exports them as signed JSON Lines and as CSV through
-``audit_export.start_export`` (the code the page and ``export_audit`` run) and verifies
-the JSON Lines file with ``verify_export.py``. Prints one JSON object: events per second
-for each step, the peak memory of each export and of the verifier, and the CPU count. It
-prints and asserts nothing.
-
-Building and each export run in a child process (``--step``), so that the database is the
-throwaway one whatever the settings say and each export's peak memory is its own; the
-verifier runs as a user runs it, ``python verify_export.py``, in a process of its own.
-Peak memory is each process's own VmHWM (see ``claims.bench.peak_mb``), not ``ru_maxrss``,
-which a child inherits from its parent.
-
-The synthetic events are bulk-inserted with hashes chained in Python: this bypasses the
-one write path, which is acceptable ONLY for this benchmark's throwaway data (one real
-event, the project's creation, starts the chain). The exports themselves go through the
-write path: each records its ``audit.exported`` event like any other export.
+``DATABASE_URL`` names), exports them and verifies the signed export, and prints one JSON
+object. The measuring is in ``claims.bench.audit``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import re
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from claims.bench import PEAK_WRAPPER, PG_PREFIX, child_env, peak_mb, throwaway_database
-
-BATCH = 5000
-EXPORT_NAME = "export.jsonl"
-CSV_NAME = "export.csv"
-KEY_NAME = "public.pem"
-SLUG = "bench"
-DATABASE_NAMES = {
-    "sqlite": "SQLite, temporary file",
-    "postgresql": "PostgreSQL, throwaway database",
-}
-
-
-def per_second(count: int, seconds: float) -> int:
-    return round(count / seconds) if seconds > 0 else 0
+from claims.bench import audit
 
 
 class Command(BaseCommand):
@@ -62,7 +24,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--events", type=int, default=1_000_000, help="events to build")
         # Internal: the parent runs each step in a child process against the throwaway database.
-        parser.add_argument("--step", choices=["build", "export", "csv"], help="(internal)")
+        parser.add_argument("--step", choices=audit.STEPS, help="(internal)")
         parser.add_argument("--dir", help="(internal) the temporary directory")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -70,169 +32,7 @@ class Command(BaseCommand):
         if events < 2:
             raise CommandError("--events must be at least 2.")
         if options["step"]:
-            result = self.run_step(options["step"], Path(options["dir"] or "."), events)
+            result = audit.step(options["step"], Path(options["dir"] or "."), events)
         else:
-            result = self.run_all(events)
+            result = audit.run(events)
         self.stdout.write(json.dumps(result))
-
-    # The parent --------------------------------------------------------------------------
-
-    def run_all(self, events: int) -> dict[str, Any]:
-        with (
-            tempfile.TemporaryDirectory(prefix="claims-bench-") as name,
-            throwaway_database(Path(name)) as (engine, db_env),
-        ):
-            tmp = Path(name)
-            env = child_env(tmp) | db_env  # production settings, DEBUG off, a fresh key
-            result: dict[str, Any] = {
-                "events": events,
-                "cpu_count": os.cpu_count(),
-                "database": DATABASE_NAMES[engine],
-            }
-            manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_audit"]
-            for step in ("build", "export", "csv"):
-                command = [*manage, "--step", step, "--dir", name, "--events", str(events)]
-                output, _errors, _seconds = self.child(command, env)
-                result |= json.loads(output.strip().splitlines()[-1])
-            # The verifier runs as a user would run it: the one file, outside Django, under
-            # a wrapper that reports its own peak memory on stderr.
-            verifier = Path(__file__).resolve().parents[2] / "verify_export.py"
-            command = [sys.executable, "-c", PEAK_WRAPPER, str(verifier), str(tmp / EXPORT_NAME)]
-            output, errors, seconds = self.child(
-                [*command, "--public-key", str(tmp / KEY_NAME)], env
-            )
-            peak = re.search(r"VmHWM (\d+)", errors)
-            result |= {
-                "verify_seconds": round(seconds, 2),
-                "verify_events_per_s": per_second(events, seconds),
-                "verify_peak_rss_mb": round(int(peak.group(1)) / 1024, 1) if peak else None,
-                "verify_summary": output.strip(),
-            }
-        return result
-
-    def child(self, command: list[str], env: dict[str, str]) -> tuple[str, str, float]:
-        """Run a child to the end: its stdout, its stderr and its wall time."""
-        started = time.perf_counter()
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - started
-        if done.returncode != 0:
-            raise CommandError(f"{' '.join(command[1:5])} failed:\n{done.stderr.strip()}")
-        return done.stdout, done.stderr, seconds
-
-    # The children ------------------------------------------------------------------------
-
-    def run_step(self, step: str, tmp: Path, events: int) -> dict[str, Any]:
-        database = settings.DATABASES["default"]
-        if database["ENGINE"] == "django.db.backends.sqlite3":
-            throwaway = Path(str(database["NAME"])).parent.resolve() == tmp.resolve()
-        else:
-            throwaway = str(database["NAME"]).startswith(PG_PREFIX)
-        if not throwaway:
-            raise CommandError("--step runs only against the benchmark's throwaway database.")
-        if step == "build":
-            return self.build(events)
-        return self.export(tmp) if step == "export" else self.export_csv(tmp)
-
-    def build(self, events: int) -> dict[str, Any]:
-        from django.contrib.auth import get_user_model
-
-        from claims import audit
-        from claims.models import AuditChain, AuditEvent, Project
-
-        call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        users = [
-            get_user_model().objects.create(username=f"analyst{i}", is_active=True)
-            for i in range(8)
-        ]
-        project = Project.create(SLUG, "Benchmark", admin=users[0])  # one real event
-        chain = AuditChain.objects.get(project=project)
-        prev, seq = chain.head_hash, chain.head_seq
-        moment = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-        statuses = ("supported", "disputed", "outdated")
-        while seq < events:
-            batch = []
-            last = min(seq + BATCH, events)
-            while seq < last:
-                seq += 1
-                user = users[seq % len(users)]
-                claim = seq % 997 + 1
-                at = moment + dt.timedelta(seconds=seq)
-                body = audit.canonical_json(
-                    {
-                        "action": "verdict.changed",
-                        "actor": user.username,
-                        "after": {
-                            "as_of": None,
-                            "rationale": f"Synthetic rationale {seq}: the sources agree.",
-                            "status": statuses[seq % 3],
-                        },
-                        "at": audit.utc_stamp(at),
-                        "before": {
-                            "as_of": None,
-                            "rationale": "An earlier reading.",
-                            "status": statuses[(seq + 1) % 3],
-                        },
-                        "project": SLUG,
-                        "seq": seq,
-                        "target": {
-                            "analyst": user.username,
-                            "article": 1,
-                            "claim": claim,
-                            "type": "verdict",
-                        },
-                    }
-                )
-                digest = audit.event_hash(prev, body)
-                batch.append(
-                    AuditEvent(
-                        chain=chain,
-                        seq=seq,
-                        prev_hash=prev,
-                        hash=digest,
-                        body=body,
-                        action="verdict.changed",
-                        actor=user,
-                        article_id=1,
-                        claim_id=claim,
-                        created_at=at,
-                    )
-                )
-                prev = digest
-            with transaction.atomic():
-                AuditEvent.objects.bulk_create(batch, batch_size=BATCH)
-                AuditChain.objects.filter(pk=chain.pk).update(head_seq=seq, head_hash=prev)
-        seconds = time.perf_counter() - started
-        return {
-            "build_seconds": round(seconds, 2),
-            "build_events_per_s": per_second(events, seconds),
-        }
-
-    def export(self, tmp: Path) -> dict[str, Any]:
-        from claims import signing
-
-        (tmp / KEY_NAME).write_text(signing.public_key_pem())
-        return self.timed_export(tmp / EXPORT_NAME, "jsonl", "export")
-
-    def export_csv(self, tmp: Path) -> dict[str, Any]:
-        return self.timed_export(tmp / CSV_NAME, "csv", "csv_export")
-
-    def timed_export(self, path: Path, fmt: str, name: str) -> dict[str, Any]:
-        from claims.audit_export import start_export
-        from claims.models import Project
-
-        project = Project.objects.get(slug=SLUG)
-        baseline = peak_mb()
-        started = time.perf_counter()
-        export = start_export(project, fmt, actor=None)
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            for chunk in export.chunks:
-                handle.write(chunk)
-        seconds = time.perf_counter() - started
-        return {
-            f"{name}_seconds": round(seconds, 2),
-            f"{name}_events_per_s": per_second(export.count, seconds),
-            f"{name}_bytes": path.stat().st_size,
-            f"{name}_peak_rss_mb": peak_mb(),
-            f"{name}_rss_before_mb": baseline,
-        }

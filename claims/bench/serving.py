@@ -1,6 +1,6 @@
-"""Serving and HTTP for ``manage.py bench`` (see ``claims.bench``): gunicorn on 127.0.0.1,
-logged-in keep-alive clients, timed phases of one or several concurrent clients, the
-app's resident memory, and a fresh clone's way to its first page.
+"""Serving and HTTP for ``manage.py bench`` (see ``claims.bench.run``): gunicorn on
+127.0.0.1, logged-in keep-alive clients, timed phases of one or several concurrent clients,
+the app's resident memory, and a fresh clone's way to its first page.
 
 Standard library only, nothing of Django: the client processes are forked from the bench
 and do nothing but HTTP, as a browser would.
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATUSES = ("supported", "disputed")  # alternated, so every post really changes the verdict
 VERDICT_VERSION = re.compile(rb'id="verdict-form".*?name="version" value="(\d+)"', re.DOTALL)
-MINIMAL_PATH = "/bench/write/"
+MINIMAL_PATH = "/bench/write/"  # served by claims.bench.settings only
 
 
 # The caller's settings that a served app must not inherit: its DEBUG, its database, and
@@ -42,7 +42,8 @@ NOT_INHERITED |= {"CSRF_TRUSTED_ORIGINS"}
 
 def loopback_env(**extra: str) -> dict[str, str]:
     """The environment of an app process served on plain-HTTP loopback with production
-    settings: this environment without the caller's settings, plus ``extra``."""
+    settings: this environment without the caller's settings, plus ``extra`` (the bench
+    passes ``DJANGO_SETTINGS_MODULE="claims.bench.settings"`` for its one-row view)."""
     env = {
         k: v
         for k, v in os.environ.items()
