@@ -1,4 +1,8 @@
-"""Access helpers: the first line of every project view fetches through membership."""
+"""Access helpers: the first line of every project view fetches through membership.
+
+Each returns the ``Member`` (who is asking, where, with which role), and with it the object
+asked for: ``member, claim = claim_for(...)``. Views hand the member on, explicitly.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,11 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
 from claims.http import AuthedRequest
-from claims.models import ROLE_RANK, Article, Claim, Evidence, Membership, Project, Role
+from claims.models import Article, Claim, Evidence, Member, Membership, Project, Role
 
 
-def project_for(request: AuthedRequest, slug: str, role: Role = Role.VIEWER) -> Project:
-    """The project if the user is a member: 404 for outsiders, 403 below ``role``.
-
-    The member's role is set on the project as ``my_role`` for the view and template.
-    """
+def member_for(request: AuthedRequest, slug: str, role: Role = Role.VIEWER) -> Member:
+    """The user's membership of the project: 404 for outsiders, 403 below ``role``."""
     membership = (
         Membership.objects.select_related("project")
         .filter(project__slug=slug, user=request.user)
@@ -22,32 +23,30 @@ def project_for(request: AuthedRequest, slug: str, role: Role = Role.VIEWER) -> 
     )
     if membership is None:
         raise Http404("No such project.")
-    project = membership.project
-    _check_role(project, request, Role(membership.role), role)
-    return project
+    return _admitted(request, membership.project, Role(membership.role), role)
 
 
-def _check_role(project: Project, request: AuthedRequest, my_role: Role, needed: Role) -> None:
-    """403 below the ``needed`` role; else the member's role is set on the project as
-    ``my_role`` for the view and template."""
-    if ROLE_RANK[my_role] < ROLE_RANK[needed]:
+def _admitted(request: AuthedRequest, project: Project, role: Role, needed: Role) -> Member:
+    """The member, or 403 below the ``needed`` role."""
+    if not role.at_least(needed):
         raise PermissionDenied(f"This needs the {needed.label.lower()} role.")
-    project.my_role = my_role
-    project.known_roles = {request.user.pk: my_role}
+    return Member(request.user, project, role)
 
 
 def article_for(
     request: AuthedRequest, slug: str, article_id: int, role: Role = Role.VIEWER
-) -> Article:
-    project = project_for(request, slug, role)
-    article = Article.objects.filter(project=project, pk=article_id).first()
+) -> tuple[Member, Article]:
+    member = member_for(request, slug, role)
+    article = Article.objects.filter(project=member.project, pk=article_id).first()
     if article is None:
         raise Http404("No such article.")
-    article.project = project
-    return article
+    article.project = member.project
+    return member, article
 
 
-def claim_for(request: AuthedRequest, slug: str, claim_id: int, role: Role = Role.VIEWER) -> Claim:
+def claim_for(
+    request: AuthedRequest, slug: str, claim_id: int, role: Role = Role.VIEWER
+) -> tuple[Member, Claim]:
     """The claim, its article (without the article's text), project and block, and the
     member's role, in one query: the claim panel and every claim action start here."""
     membership = Membership.objects.filter(project=OuterRef("article__project"), user=request.user)
@@ -59,23 +58,21 @@ def claim_for(request: AuthedRequest, slug: str, claim_id: int, role: Role = Rol
         .first()
     )
     if claim is None or claim.member_role is None:
-        project_for(request, slug, role)  # 404 for outsiders, 403 below the role
+        member_for(request, slug, role)  # 404 for outsiders, 403 below the role
         raise Http404("No such claim.")
-    project = claim.article.project
-    _check_role(project, request, Role(claim.member_role), role)
-    return claim
+    return _admitted(request, claim.article.project, Role(claim.member_role), role), claim
 
 
 def evidence_for(
     request: AuthedRequest, slug: str, evidence_id: int, role: Role = Role.VIEWER
-) -> Evidence:
-    project = project_for(request, slug, role)
+) -> tuple[Member, Evidence]:
+    member = member_for(request, slug, role)
     evidence = (
         Evidence.objects.select_related("claim__article", "added_by")
-        .filter(claim__article__project=project, pk=evidence_id)
+        .filter(claim__article__project=member.project, pk=evidence_id)
         .first()
     )
     if evidence is None:
         raise Http404("No such evidence.")
-    evidence.claim.article.project = project
-    return evidence
+    evidence.claim.article.project = member.project
+    return member, evidence

@@ -22,6 +22,7 @@ from claims.models import (
     Article,
     Conflict,
     Evidence,
+    Member,
     Project,
     Role,
     Status,
@@ -162,6 +163,8 @@ class MemberForm(forms.Form):
     ``clean`` turns what a person typed into a user and a role and refuses what cannot
     apply; ``apply`` hands the change to the model, whose refusals (the last admin)
     become errors on the form. Nothing is written unless the change is made.
+    ``acting`` is the member making the change; ``changed_own`` says whether it was to
+    their own membership (they may have stepped down, or left).
     """
 
     ACTIONS = {"add": "Add", "role": "Change role", "remove": "Remove"}
@@ -175,10 +178,12 @@ class MemberForm(forms.Form):
         error_messages={"invalid_choice": "'%(value)s' is not a role; choose one from the list."},
     )
 
-    def __init__(self, project: Project, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, member: Member, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.project = project
+        self.acting = member
+        self.project: Project = member.project
         self.current: Role | None = None
+        self.changed_own = False
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip()
@@ -191,7 +196,7 @@ class MemberForm(forms.Form):
         if action != "remove" and not cleaned.get("role"):
             self.add_error("role", "Choose a role.")
         user = get_user_model().objects.filter(username=name).first()
-        self.current = self.project.role_of(user) if user is not None else None
+        self.current = self._role_of(user) if user is not None else None
         if action == "add":
             # Adding is the one action that must find an account outside the project.
             if user is None:
@@ -208,23 +213,31 @@ class MemberForm(forms.Form):
         cleaned["user"] = user
         return cleaned
 
-    def apply(self, actor: Any) -> str | None:
+    def _role_of(self, user: Any) -> Role | None:
+        if user.pk == self.acting.user.pk:
+            return self.acting.role  # read with the acting member's membership already
+        return self.project.role_of(user)
+
+    def apply(self) -> str | None:
         """Make the change and say what happened; on refusal add the reason and return None."""
         user, action = self.cleaned_data["user"], self.cleaned_data["action"]
         role, name = self.cleaned_data["role"], user.get_username()
+        if action != "remove" and role == self.current:
+            return f"{name} is already {Role(role).label.lower()}; nothing changed."
         try:
             if action == "remove":
-                self.project.remove_member(user, actor=actor)
-                return f"Removed {name} from {self.project.name}."
-            if role == self.current:
-                return f"{name} is already {Role(role).label.lower()}; nothing changed."
-            self.project.set_member(user, role, actor=actor)
+                self.project.remove_member(user, actor=self.acting)
+            else:
+                self.project.set_member(user, role, actor=self.acting)
         except ValidationError as exc:
             self.add_error(None, exc)
             return None
         except Conflict as exc:
             self.add_error(None, str(exc))
             return None
+        self.changed_own = user.pk == self.acting.user.pk
+        if action == "remove":
+            return f"Removed {name} from {self.project.name}."
         label = Role(role).label.lower()
         return f"Added {name} as {label}." if action == "add" else f"{name} is now {label}."
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from claims.models import ROLE_RANK, AuditEvent, Project, Role, Verdict
+from claims.models import AuditEvent, Member, Role, Verdict
 from claims.templatetags.claims_tags import web_host
 
 PAGE_SIZE = 50
@@ -175,12 +175,13 @@ def entry(event: AuditEvent, *, diffs: bool = True) -> Entry:
     )
 
 
-def visible_events(project: Project, user: Any) -> QuerySet[AuditEvent]:
+def visible_events(member: Member) -> QuerySet[AuditEvent]:
     """The project's events this member may read (blind review hides others' events on
     claims the member has not tagged yet)."""
-    events = AuditEvent.objects.filter(chain__project=project)
-    if project.sees_everything(project.my_role):
+    events = AuditEvent.objects.filter(chain__project=member.project)
+    if member.sees_everything:
         return events
+    user = member.user
     tagged = Verdict.objects.filter(analyst=user).exclude(status="").values("claim_id")
     return events.filter(Q(actor=user) | Q(claim_id__isnull=True) | Q(claim_id__in=tagged))
 
@@ -194,23 +195,22 @@ def page(events: QuerySet[AuditEvent], before: int | None) -> tuple[list[AuditEv
     return rows[:PAGE_SIZE], more
 
 
-def may_revert(entry: Entry, user: Any, project: Project) -> bool:
-    """Whether ``user`` may make the change that reverting this entry makes."""
+def may_revert(entry: Entry, member: Member) -> bool:
+    """Whether ``member`` may make the change that reverting this entry makes."""
     if entry.action not in REVERTABLE:
         return False
-    role = ROLE_RANK[project.my_role]
-    name = user.get_username()
+    name = member.user.get_username()
     if entry.action.startswith("verdict."):
         return entry.actor == name
     if entry.action.startswith("evidence."):
-        return entry.actor == name or role >= ROLE_RANK[Role.ADMIN]
-    return role >= ROLE_RANK[Role.REVIEWER]
+        return entry.actor == name or member.at_least(Role.ADMIN)
+    return member.at_least(Role.REVIEWER)
 
 
-def entries(events: list[AuditEvent], user: Any, project: Project) -> list[Entry]:
+def entries(events: list[AuditEvent], member: Member) -> list[Entry]:
     found = [entry(event) for event in events]
     for item in found:
-        item.can_revert = may_revert(item, user, project)
+        item.can_revert = may_revert(item, member)
     return found
 
 

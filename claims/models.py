@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,13 +29,20 @@ LONG_TEXT = 5000  # characters in any free-text field
 
 
 class Role(models.TextChoices):
+    """Declared from the least to the most: each role may do all that the ones before it may."""
+
     VIEWER = "viewer", "Viewer"
     ANALYST = "analyst", "Analyst"
     REVIEWER = "reviewer", "Reviewer"
     ADMIN = "admin", "Admin"
 
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
 
-ROLE_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.REVIEWER: 2, Role.ADMIN: 3}
+    def at_least(self, other: Role | str) -> bool:
+        """The one comparison of roles: every permission check comes down to this."""
+        return self.rank >= Role(other).rank
 
 
 class Status(models.TextChoices):
@@ -102,9 +110,26 @@ class Conflict(Exception):
         self.current = current
 
 
-def _require_role(project: Project, user: Any, role: Role) -> None:
-    if not project.has_role(user, role):
+def _member(project: Project, who: Any) -> Member | None:
+    """``who`` as a member of ``project``: a ``Member`` as it is (a view was let in with it,
+    so its role needs no second query), a user with their role read; None for outsiders."""
+    if isinstance(who, Member):
+        return who if who.project.pk == project.pk else None
+    return Member.of(project, who) if who is not None else None
+
+
+def _acting(project: Project, who: Any, role: Role) -> Any:
+    """The user acting as ``who`` (a ``Member`` or a plain user), or PermissionDenied below
+    ``role``: the verbs' one permission check."""
+    member = _member(project, who)
+    if member is None or not member.at_least(role):
         raise PermissionDenied(f"This needs the {role.label.lower()} role in {project.name}.")
+    return member.user
+
+
+def _user(who: Any) -> Any:
+    """The user behind ``who``, a ``Member`` or a plain user (or None, for the system)."""
+    return who.user if isinstance(who, Member) else who
 
 
 # Projects and members -------------------------------------------------------------
@@ -165,28 +190,17 @@ class Project(models.Model):
         return project
 
     def role_of(self, user: Any) -> Role | None:
+        """The user's role here, read from the database (one query); None for outsiders.
+        Views have it already, in the ``Member`` the access helpers return."""
         if not user.is_authenticated:
             return None
-        # Views fetch the project through the member's row (access.project_for), which
-        # leaves the role here, so the verbs' permission checks need no second query.
-        known = getattr(self, "known_roles", {})
-        if user.pk in known:
-            return known[user.pk]
         role = self.memberships.filter(user=user).values_list("role", flat=True).first()
         return Role(role) if role else None
 
-    def sees_everything(self, role: Role | str) -> bool:
-        """Blind review: only reviewers and admins see every verdict before giving theirs."""
-        return not self.blind or ROLE_RANK[Role(role)] >= ROLE_RANK[Role.REVIEWER]
-
-    def has_role(self, user: Any, role: Role) -> bool:
-        mine = self.role_of(user)
-        return mine is not None and ROLE_RANK[mine] >= ROLE_RANK[role]
-
     def set_member(self, user: Any, role: Role | str, *, actor: Any) -> Membership:
-        """Add a member, or change their role. No event when nothing changes."""
-        role = Role(role)
-        getattr(self, "known_roles", {}).pop(user.pk, None)
+        """Add a member, or change their role. No event when nothing changes.
+        ``actor`` is a user or the acting ``Member``."""
+        role, actor = Role(role), _user(actor)
         with audit.writing(self) as writer:
             membership = self.memberships.filter(user=user).first()
             before = {"user": user.get_username(), "role": membership.role} if membership else None
@@ -217,8 +231,9 @@ class Project(models.Model):
         return membership
 
     def remove_member(self, user: Any, *, actor: Any) -> None:
-        """Remove a member. Their verdicts and evidence stay, as the record of what they said."""
-        getattr(self, "known_roles", {}).pop(user.pk, None)
+        """Remove a member. Their verdicts and evidence stay, as the record of what they said.
+        ``actor`` is a user or the acting ``Member``."""
+        actor = _user(actor)
         with audit.writing(self) as writer:
             membership = self.memberships.filter(user=user).first()
             if membership is None:
@@ -250,6 +265,45 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) in {self.project}"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """Who is asking: a user, the project they are in and their role there.
+
+    The access helpers return one (read with the object a view asks for, in the same
+    query); views hand it on to what decides what a person sees (reading, tally, history),
+    to templates, and to the verbs, which then need no second query for the role.
+    """
+
+    user: Any
+    project: Project
+    role: Role
+
+    @classmethod
+    def of(cls, project: Project, user: Any) -> Member | None:
+        """The user's membership, read from the database (one query); None for outsiders."""
+        role = project.role_of(user)
+        return cls(user, project, role) if role is not None else None
+
+    def at_least(self, role: Role | str) -> bool:
+        return self.role.at_least(role)
+
+    @property
+    def sees_everything(self) -> bool:
+        """Blind review: only reviewers and admins see every verdict before giving theirs;
+        in an open project everyone does."""
+        return not self.project.blind or self.at_least(Role.REVIEWER)
+
+    # For templates, which cannot pass an argument to at_least().
+
+    @property
+    def at_least_reviewer(self) -> bool:
+        return self.at_least(Role.REVIEWER)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.at_least(Role.ADMIN)
 
 
 # Articles and what the importer derives from them -----------------------------------
@@ -436,13 +490,12 @@ class Claim(models.Model):
         expected_version: int = 0,
         reverts: int | None = None,
     ) -> Verdict:
-        """Set or change the analyst's verdict, made against ``expected_version`` (0: none)."""
+        """Set or change the analyst's verdict, made against ``expected_version`` (0: none).
+        ``analyst`` is a user or the acting ``Member``, as for every verb."""
         status = Status(status)
         if as_of is not None and status != Status.OUTDATED:
             raise ValidationError("Only an outdated verdict takes a 'since' date.")
-        verdict = Verdict(
-            claim=self, analyst=analyst, status=status, rationale=rationale, as_of=as_of
-        )
+        verdict = Verdict(claim=self, status=status, rationale=rationale, as_of=as_of)
         verdict.clean_fields(exclude=["claim", "analyst", "version"])
         return self._write_verdict(analyst, verdict.fields(), expected_version, reverts)
 
@@ -459,7 +512,7 @@ class Claim(models.Model):
         reverts: int | None = None,
     ) -> Verdict:
         project = self.article.project
-        _require_role(project, analyst, Role.ANALYST)
+        analyst = _acting(project, analyst, Role.ANALYST)
         with audit.writing(project) as writer:
             verdict = Verdict.objects.filter(claim=self, analyst=analyst).first()
             current_version = verdict.version if verdict else 0
@@ -564,7 +617,7 @@ class Claim(models.Model):
         reverts: int | None = None,
     ) -> Adjudication:
         project = self.article.project
-        _require_role(project, reviewer, Role.REVIEWER)
+        reviewer = _acting(project, reviewer, Role.REVIEWER)
         with audit.writing(project) as writer:
             current = Adjudication.objects.filter(claim=self).first()
             if (current.version if current else 0) != expected_version:
@@ -624,7 +677,7 @@ class Claim(models.Model):
     ) -> Claim:
         """Move the claim's boundaries inside its paragraph, without overlapping a neighbour."""
         project = self.article.project
-        _require_role(project, user, Role.REVIEWER)
+        user = _acting(project, user, Role.REVIEWER)
         with audit.writing(project) as writer:
             claim = self._begin_edit(user, expected_version)
             text = claim.article.text
@@ -658,7 +711,7 @@ class Claim(models.Model):
     def split(self, user: Any, *, at: int, expected_version: int) -> tuple[Claim, Claim]:
         """Split at offset ``at``. Both parts keep the verdicts, evidence and citations."""
         project = self.article.project
-        _require_role(project, user, Role.REVIEWER)
+        user = _acting(project, user, Role.REVIEWER)
         with audit.writing(project) as writer:
             claim = self._begin_edit(user, expected_version)
             left_end, right_start = split_bounds(claim.article.text, claim.start, at, claim.end)
@@ -731,7 +784,7 @@ class Claim(models.Model):
         to each.
         """
         project = self.article.project
-        _require_role(project, user, Role.REVIEWER)
+        user = _acting(project, user, Role.REVIEWER)
         with audit.writing(project) as writer:
             claim = self._begin_edit(user, expected_version)
             other = claim.next_in_sentence()
@@ -838,7 +891,7 @@ class Claim(models.Model):
         """Add evidence. A ``submission`` already used on this claim by this user (a form
         posted twice, even at once) returns the evidence it added, and writes nothing."""
         project = self.article.project
-        _require_role(project, user, Role.ANALYST)
+        user = _acting(project, user, Role.ANALYST)
         evidence = Evidence(
             claim=self,
             added_by=user,
@@ -977,8 +1030,11 @@ class Evidence(models.Model):
     def _set_removed(self, user: Any, *, removed: bool, reverts: int | None) -> None:
         claim = self.claim
         project = claim.article.project
-        if not (self.added_by_id == user.pk and project.has_role(user, Role.ANALYST)):
-            _require_role(project, user, Role.ADMIN)
+        member = _member(project, user)
+        needed = Role.ADMIN  # for anyone else's evidence; an analyst's own needs an analyst
+        if member is not None and member.user.pk == self.added_by_id:
+            needed = Role.ANALYST if member.at_least(Role.ANALYST) else Role.ADMIN
+        user = _acting(project, member, needed)
         with audit.writing(project) as writer:
             current = Evidence.objects.get(pk=self.pk)
             if (current.removed_at is not None) == removed:

@@ -3,6 +3,7 @@
 Blind review is decided here, once, for every page and fragment that shows verdicts:
 ``ClaimView.team_visible`` is false for an analyst who has not yet given a verdict in a
 blind project, and nothing about other verdicts leaves this module for that claim.
+Who is asking comes in as a ``Member``, from the view's access helper.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db.models import Count
 from django.http import QueryDict
 
 from claims import consensus, history
-from claims.models import ROLE_RANK, Article, Citation, Claim, Project, Role, Status, Verdict
+from claims.models import Article, Citation, Claim, Member, Project, Role, Status, Verdict
 
 SHOW_CHOICES = [
     ("all", "All claims"),
@@ -87,12 +88,10 @@ def _view(
     counts: dict[str, int],
     my_status: str,
     my_version: int,
-    everything: bool | None = None,
+    everything: bool,
 ) -> ClaimView:
     """The member's view of a claim from its current verdicts per status (blind review
-    applied)."""
-    if everything is None:
-        everything = project.sees_everything(project.my_role)
+    applied: ``everything`` is whether the member sees every verdict regardless)."""
     visible = everything or bool(my_status)
     view = ClaimView(claim, visible, my_status, my_version)
     if visible:
@@ -103,12 +102,14 @@ def _view(
     return view
 
 
-def claim_view(claim: Claim, verdicts: list[Verdict], user: Any, project: Project) -> ClaimView:
+def claim_view(claim: Claim, verdicts: list[Verdict], member: Member) -> ClaimView:
     """The member's view of one claim, from all of its verdict rows (cleared ones too)."""
+    user = member.user
     mine = next((v for v in verdicts if v.analyst_id == user.pk), None)
     current = [v for v in verdicts if v.status]
     my_status, my_version = (mine.status, mine.version) if mine else ("", 0)
-    view = _view(claim, project, dict(Counter(v.status for v in current)), my_status, my_version)
+    counts = dict(Counter(v.status for v in current))
+    view = _view(claim, member.project, counts, my_status, my_version, member.sees_everything)
     view.mine = mine
     view.citations = list(claim.citations.all())
     if view.team_visible:
@@ -116,7 +117,7 @@ def claim_view(claim: Claim, verdicts: list[Verdict], user: Any, project: Projec
     return view
 
 
-def reading_claims(article: Article, user: Any) -> tuple[list[ClaimView], Progress]:
+def reading_claims(article: Article, member: Member) -> tuple[list[ClaimView], Progress]:
     """Every claim of the article as the member sees it, in text order, and the progress
     of the member and the team: five queries, whatever the article's size.
 
@@ -138,12 +139,12 @@ def reading_claims(article: Article, user: Any) -> tuple[list[ClaimView], Progre
         counts.setdefault(claim_id, {})[status] = n
     mine = {
         claim_id: (status, version)
-        for claim_id, status, version in verdicts.filter(analyst=user.pk).values_list(
+        for claim_id, status, version in verdicts.filter(analyst=member.user.pk).values_list(
             "claim_id", "status", "version"
         )
     }
     project = article.project
-    everything = project.sees_everything(project.my_role)
+    everything = member.sees_everything
     views = []
     cache_article = Claim.article.field.set_cached_value
     for claim in claims:
@@ -247,25 +248,25 @@ def split_choices(claim: Claim, words: int = 4) -> list[tuple[int, str]]:
     return choices
 
 
-def panel(claim: Claim, user: Any, *, verdicts: list[Verdict] | None = None) -> dict[str, Any]:
+def panel(claim: Claim, member: Member, *, verdicts: list[Verdict] | None = None) -> dict[str, Any]:
     """Everything the claim panel shows, for this member (a fixed number of queries)."""
-    project = claim.article.project
+    user = member.user
     if verdicts is None:
         verdicts = list(claim.verdicts.select_related("analyst"))
-    view = claim_view(claim, verdicts, user, project)
+    view = claim_view(claim, verdicts, member)
     evidence = claim.evidence.filter(removed_at__isnull=True).select_related("added_by")
     if not view.team_visible:
         evidence = evidence.filter(added_by=user)
-    role = project.my_role
-    can_edit = ROLE_RANK[role] >= ROLE_RANK[Role.REVIEWER]
+    can_edit = member.at_least(Role.REVIEWER)
     next_claim = claim.next_in_sentence() if can_edit else None
     return {
+        "member": member,
         "view": view,
         "claim": claim,
         "citations": view.citations,
         "evidence": list(evidence),
         "history": history.claim_history(claim.pk, only_actor=None if view.team_visible else user),
-        "can_tag": ROLE_RANK[role] >= ROLE_RANK[Role.ANALYST],
+        "can_tag": member.at_least(Role.ANALYST),
         "can_edit": can_edit,
         "split_choices": split_choices(claim) if can_edit else [],
         "next_claim": next_claim,

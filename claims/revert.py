@@ -30,8 +30,9 @@ class Plan:
     changed_since: bool
     change: Callable[[Any, int], Any]
 
-    def apply(self, user: Any, version: int) -> Any:
-        return self.change(user, version)
+    def apply(self, who: Any, version: int) -> Any:
+        """Make the change as ``who``: the acting ``Member`` (or a user), handed to the verb."""
+        return self.change(who, version)
 
 
 def _date(value: str | None) -> dt.date | None:

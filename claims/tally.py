@@ -12,12 +12,11 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from claims import agreement, consensus
-from claims.models import Article, Claim, Project, Status, Verdict
+from claims.models import Article, Claim, Member, Status, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +117,8 @@ class Tally:
         )
 
 
-def tally(
-    claims: QuerySet[Claim], project: Project, user: Any, *, citations: bool = False
-) -> Tally:
-    """Count the verdicts of ``claims`` as ``user`` may see them: three queries (and one
+def tally(claims: QuerySet[Claim], member: Member, *, citations: bool = False) -> Tally:
+    """Count the verdicts of ``claims`` as ``member`` may see them: three queries (and one
     more for each claim's ``citations``, which only exports show)."""
     query = claims.with_consensus().order_by("article_id", "start")
     counted = list(query.prefetch_related("citations") if citations else query)
@@ -137,10 +134,10 @@ def tally(
             "claim_id", "analyst__username", "status", "rationale", "as_of", "after_seeing_team"
         )
     )
-    return tally_of(counted, (Said(*row) for row in rows), project, user)
+    return tally_of(counted, (Said(*row) for row in rows), member)
 
 
-def tally_of(claims: list[Claim], verdicts: Iterable[Said], project: Project, user: Any) -> Tally:
+def tally_of(claims: list[Claim], verdicts: Iterable[Said], member: Member) -> Tally:
     """The tally of claims (carrying ``with_consensus()`` counts) and their current
     verdicts, however they were obtained: from the database or folded from the log.
     A cleared verdict (empty status) only says who cleared it after seeing the team."""
@@ -152,8 +149,8 @@ def tally_of(claims: list[Claim], verdicts: Iterable[Said], project: Project, us
             by_claim[said.claim_id][said.analyst] = said
         elif said.after_seeing_team:
             cleared[said.claim_id].append(said.analyst)
-    everything = project.sees_everything(project.my_role)
-    me = user.get_username()
+    project, everything = member.project, member.sees_everything
+    me = member.user.get_username()
     for row in rows:
         given = by_claim.get(row.claim.pk, {})
         row.mine = given[me].status if me in given else ""

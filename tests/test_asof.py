@@ -9,8 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims.models import AuditEvent, Claim
-from claims.tally import tally
+from claims.models import AuditEvent, Claim, Member
+from claims.tally import Tally, tally
 
 
 def client_for(user: Any) -> Client:
@@ -24,11 +24,14 @@ def moment_now() -> str:
     return latest.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
+def live_tally(article: Any, user: Any) -> Tally:
+    member = Member.of(article.project, user)
+    assert member is not None
+    return tally(Claim.objects.filter(article=article), member)
+
+
 def live_consensus(article: Any, user: Any) -> dict[int, tuple[dict[str, int], str]]:
-    project = article.project
-    project.my_role = project.role_of(user)
-    result = tally(Claim.objects.filter(article=article), project, user)
-    return {row.claim.pk: (row.counts, row.state) for row in result.rows}
+    return {row.claim.pk: (row.counts, row.state) for row in live_tally(article, user).rows}
 
 
 def test_consensus_as_of_equals_what_the_screen_showed_then(
@@ -40,7 +43,7 @@ def test_consensus_as_of_equals_what_the_screen_showed_then(
     second.set_verdict(bob, "supported")
     then_moment = moment_now()
     then = live_consensus(article, victor)
-    then_summary = tally(Claim.objects.filter(article=article), article.project, victor).summary
+    then_summary = live_tally(article, victor).summary
 
     second.set_verdict(carol, "supported")
     first.adjudicate(rita, "disputed", rationale="Checked.")

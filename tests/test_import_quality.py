@@ -4,8 +4,10 @@ The gold (``tests/data/seed_gold.json``) gives, per the guideline in its header,
 non-claim blocks, sentences, claims and citations of the sample, in code-point offsets.
 Measured here, with the floors each must reach: block kinds 9/9, sentence boundaries F1
 1.0, claim spans F1 >= 0.95, split points F1 >= 0.90, citations F1 1.0 and every citation
-on the right sentence. Run with ``pytest -s`` to see the figures. Known disagreement with the gold: in "..., and if in the beginning Russian experts
-..., some five years later Lavrov sought ..." the gold drops "if" into the separator; the
+on the right sentence. Run with ``pytest -s`` to see the figures.
+
+Known disagreement with the gold: in "..., and if in the beginning Russian experts ...,
+some five years later Lavrov sought ..." the gold drops "if" into the separator; the
 segmenter keeps it in the second claim, because without it the claim asserts the condition.
 """
 

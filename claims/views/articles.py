@@ -14,13 +14,14 @@ from claims import past, reading
 from claims.access import article_for
 from claims.forms import EvidenceForm
 from claims.http import AuthedRequest, bad_request, query_int
-from claims.models import Article, Claim
+from claims.models import Article, Claim, Member
 
 PAGE = "claims/article_detail.html"
 
 
 def render_screen(
     request: AuthedRequest,
+    member: Member,
     article: Article,
     *,
     selected: Claim | None = None,
@@ -34,17 +35,18 @@ def render_screen(
     except past.BadMoment as refusal:
         return bad_request(request, str(refusal))
     if moment is not None:
-        return render_past(request, article, filters, moment)
-    views, progress = reading.reading_claims(article, request.user)
+        return render_past(request, member, article, filters, moment)
+    views, progress = reading.reading_claims(article, member)
     wanted = selected.pk if selected else query_int(request.GET.get("claim"))
-    context, current = screen_context(article, views, filters, wanted)
+    context, current = screen_context(member, article, views, filters, wanted)
     context["progress"] = progress
     if current is not None:
-        context |= panel_context(current.claim, request, **panel_extra)
+        context |= panel_context(current.claim, member, **panel_extra)
     return render(request, PAGE, context, status=status)
 
 
 def screen_context(
+    member: Member,
     article: Article,
     views: list[reading.ClaimView],
     filters: reading.Filters,
@@ -60,6 +62,7 @@ def screen_context(
         view.href = "?" + "&".join(p for p in (before, f"claim={view.claim.pk}", after) if p)
         view.selected = view is current
     context = {
+        "member": member,
         "project": article.project,
         "article": article,
         "blocks": reading.reading_blocks(article, views),
@@ -73,38 +76,39 @@ def screen_context(
 
 
 def render_past(
-    request: AuthedRequest, article: Article, filters: reading.Filters, moment: Any
+    request: AuthedRequest,
+    member: Member,
+    article: Article,
+    filters: reading.Filters,
+    moment: Any,
 ) -> HttpResponse:
     """The screen as it stood at ``moment``, folded from the log: read-only."""
     then = past.Past(article, moment)
     by_claim: dict[int, list[Any]] = {}
     for verdict in then.verdicts(current_only=False):
         by_claim.setdefault(verdict.claim_id, []).append(verdict)
-    views = [
-        reading.claim_view(claim, by_claim.get(claim.pk, []), request.user, article.project)
-        for claim in then.claims
-    ]
+    views = [reading.claim_view(claim, by_claim.get(claim.pk, []), member) for claim in then.claims]
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
     wanted = query_int(request.GET.get("claim"))
-    context, current = screen_context(article, views, filters, wanted, as_of=stamp)
+    context, current = screen_context(member, article, views, filters, wanted, as_of=stamp)
     context |= {
-        "progress": then.progress(request.user, article.project.min_verdicts),
+        "progress": then.progress(member.user, article.project.min_verdicts),
         "as_of": moment,
         "as_of_stamp": stamp,
     }
     if current is not None:
         evidence = then.evidence(current.claim.pk)
         if not current.team_visible:
-            evidence = [e for e in evidence if e.added_by == request.user]
+            evidence = [e for e in evidence if e.added_by == member.user]
         context |= {"view": current, "claim": current.claim, "evidence": evidence}
         context["citations"] = list(current.claim.citations.all())
     return render(request, PAGE, context)
 
 
-def panel_context(claim: Claim, request: AuthedRequest, **extra: Any) -> dict[str, Any]:
+def panel_context(claim: Claim, member: Member, **extra: Any) -> dict[str, Any]:
     """What the claim panel needs; forms passed in ``extra`` (with errors) win."""
     verdicts = extra.pop("verdicts", None)
-    context = reading.panel(claim, request.user, verdicts=verdicts)
+    context = reading.panel(claim, member, verdicts=verdicts)
     context["evidence_form"] = EvidenceForm()
     return context | extra
 
@@ -112,14 +116,14 @@ def panel_context(claim: Claim, request: AuthedRequest, **extra: Any) -> dict[st
 @require_safe
 @login_required
 def article_detail(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
-    article = article_for(request, slug, article_id)
-    return render_screen(request, article)
+    member, article = article_for(request, slug, article_id)
+    return render_screen(request, member, article)
 
 
 @require_safe
 @login_required
 def article_progress(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
-    article = article_for(request, slug, article_id)
+    _, article = article_for(request, slug, article_id)
     context = {
         "project": article.project,
         "article": article,

@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from claims import signing
-from claims.access import project_for
+from claims.access import member_for
 from claims.audit_export import EXPORT_ACTION, FORMAT_LABELS, Filters, start_export
 from claims.http import AuthedRequest
 from claims.models import Article, AuditEvent, Project, Role
@@ -73,7 +73,7 @@ class ExportForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @login_required
 def audit_export(request: AuthedRequest, slug: str) -> HttpResponse:
-    project = project_for(request, slug, Role.REVIEWER)
+    project = member_for(request, slug, Role.REVIEWER).project
     posted = request.method == "POST"
     form = ExportForm(project, request.POST if posted else None, initial=request.GET.dict())
     if posted and form.is_valid():
@@ -114,7 +114,7 @@ def _page(
 @require_safe
 @login_required
 def audit_public_key(request: AuthedRequest, slug: str) -> HttpResponse:
-    project_for(request, slug)
+    member_for(request, slug)
     try:
         key = signing.private_key()
     except signing.SigningKeyMissing as error:

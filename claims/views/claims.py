@@ -19,7 +19,7 @@ from claims import history, reading
 from claims.access import claim_for, evidence_for
 from claims.forms import EvidenceForm, MergeForm, SpanForm, SplitForm, VerdictForm
 from claims.http import AuthedRequest
-from claims.models import Claim, Conflict, Role
+from claims.models import Claim, Conflict, Member, Role
 from claims.views.articles import panel_context, render_screen
 
 PAGE = "claims/article_detail.html"
@@ -34,6 +34,7 @@ def screen_url(claim: Claim, request: AuthedRequest, *, anchor: bool = True) -> 
 
 def respond(
     request: AuthedRequest,
+    member: Member,
     claim: Claim,
     *,
     event: str = "",
@@ -48,10 +49,10 @@ def respond(
             if message:
                 messages.success(request, message)
             return HttpResponseRedirect(screen_url(claim, request))
-        return render_screen(request, claim.article, selected=claim, status=status, **extra)
+        return render_screen(request, member, claim.article, selected=claim, status=status, **extra)
     prefetch_related_objects([claim], "citations")
     filters = reading.Filters.from_query(request.GET)
-    context = panel_context(claim, request, **extra)
+    context = panel_context(claim, member, **extra)
     context |= {"project": claim.article.project, "filters": filters}
     html = render_to_string(f"{PAGE}#claim-panel", context, request)
     if highlight:
@@ -74,42 +75,50 @@ def selected(view: reading.ClaimView, filters: reading.Filters) -> reading.Claim
 @require_safe
 @login_required
 def claim_panel(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
-    claim = claim_for(request, slug, claim_id)
+    member, claim = claim_for(request, slug, claim_id)
     if not request.htmx:
         return HttpResponseRedirect(screen_url(claim, request))
-    return respond(request, claim)
+    return respond(request, member, claim)
 
 
 @require_POST
 @login_required
 def claim_verdict(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
-    claim = claim_for(request, slug, claim_id, Role.ANALYST)
+    member, claim = claim_for(request, slug, claim_id, Role.ANALYST)
     form = VerdictForm(request.POST)
     if not form.is_valid():
-        return verdict_changed(request, claim, verdict_form=form, status=422)
+        return verdict_changed(request, member, claim, verdict_form=form, status=422)
     data = form.cleaned_data
     try:
         if data["status"] == "clear":
-            claim.clear_verdict(request.user, expected_version=data["version"])
+            claim.clear_verdict(member, expected_version=data["version"])
         else:
             claim.set_verdict(
-                request.user,
+                member,
                 data["status"],
                 rationale=data["rationale"],
                 as_of=data["as_of"],
                 expected_version=data["version"],
             )
     except Conflict as conflict:
-        return verdict_changed(request, claim, verdict_form=form, conflict=conflict, status=409)
+        return verdict_changed(
+            request, member, claim, verdict_form=form, conflict=conflict, status=409
+        )
     except ValidationError as error:
         form.add_error(None, error)
-        return verdict_changed(request, claim, verdict_form=form, status=422)
+        return verdict_changed(request, member, claim, verdict_form=form, status=422)
     label = "cleared" if data["status"] == "clear" else f"saved as {data['status']}"
-    return verdict_changed(request, claim, message=f"Verdict {label}.")
+    return verdict_changed(request, member, claim, message=f"Verdict {label}.")
 
 
 def verdict_changed(
-    request: AuthedRequest, claim: Claim, *, message: str = "", status: int = 200, **extra: Any
+    request: AuthedRequest,
+    member: Member,
+    claim: Claim,
+    *,
+    message: str = "",
+    status: int = 200,
+    **extra: Any,
 ) -> HttpResponse:
     """After a verdict (or a conflict over one), htmx gets only what a verdict changes: the
     verdict form, the team's verdicts, the recent history and the claim's highlight; a
@@ -119,15 +128,24 @@ def verdict_changed(
     panel changes with it, so it is sent whole, in place of the panel."""
     project = claim.article.project
     if not request.htmx:
-        return respond(request, claim, message=message, status=status, **extra)
-    if status != 422 and not project.sees_everything(project.my_role):
+        return respond(request, member, claim, message=message, status=status, **extra)
+    if status != 422 and not member.sees_everything:
         event = "verdict-changed" if status == 200 else ""
-        response = respond(request, claim, event=event, status=status, highlight=True, **extra)
+        response = respond(
+            request, member, claim, event=event, status=status, highlight=True, **extra
+        )
         return reswap(retarget(response, "#claim-panel"), "outerHTML")
     filters = reading.Filters.from_query(request.GET)
     verdicts = list(claim.verdicts.select_related("analyst"))
-    view = reading.claim_view(claim, verdicts, request.user, project)
-    context = {"project": project, "claim": claim, "view": view, "filters": filters, **extra}
+    view = reading.claim_view(claim, verdicts, member)
+    context = {
+        "member": member,
+        "project": project,
+        "claim": claim,
+        "view": view,
+        "filters": filters,
+        **extra,
+    }
     if status == 422:
         html = render_to_string(f"{PAGE}#verdict-section", context, request)
     else:
@@ -142,38 +160,38 @@ def verdict_changed(
 @require_POST
 @login_required
 def evidence_add(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
-    claim = claim_for(request, slug, claim_id, Role.ANALYST)
+    member, claim = claim_for(request, slug, claim_id, Role.ANALYST)
     form = EvidenceForm(request.POST)
     if not form.is_valid():
-        return respond(request, claim, evidence_form=form, status=422)
-    claim.add_evidence(request.user, **form.cleaned_data)
-    return respond(request, claim, event="evidence-changed", message="Evidence added.")
+        return respond(request, member, claim, evidence_form=form, status=422)
+    claim.add_evidence(member, **form.cleaned_data)
+    return respond(request, member, claim, event="evidence-changed", message="Evidence added.")
 
 
 @require_POST
 @login_required
 def evidence_remove(request: AuthedRequest, slug: str, evidence_id: int) -> HttpResponse:
-    evidence = evidence_for(request, slug, evidence_id, Role.ANALYST)
+    member, evidence = evidence_for(request, slug, evidence_id, Role.ANALYST)
     claim = evidence.claim
     try:
-        evidence.remove(request.user)
+        evidence.remove(member)
     except Conflict as conflict:
-        return respond(request, claim, notice=str(conflict), status=409)
-    return respond(request, claim, event="evidence-changed", message="Evidence removed.")
+        return respond(request, member, claim, notice=str(conflict), status=409)
+    return respond(request, member, claim, event="evidence-changed", message="Evidence removed.")
 
 
 @require_POST
 @login_required
 def claim_span(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
-    claim = claim_for(request, slug, claim_id, Role.REVIEWER)
+    member, claim = claim_for(request, slug, claim_id, Role.REVIEWER)
     form = SpanForm(request.POST)
     if not form.is_valid():
-        return respond(request, claim, span_form=form, status=422)
-    change = lambda: correct_to_text(claim, request, form)  # noqa: E731
-    return edit(request, claim, change, "Span corrected.", span_form=form)
+        return respond(request, member, claim, span_form=form, status=422)
+    change = lambda: correct_to_text(claim, member, form)  # noqa: E731
+    return edit(request, member, claim, change, "Span corrected.", span_form=form)
 
 
-def correct_to_text(claim: Claim, request: AuthedRequest, form: SpanForm) -> list[Claim]:
+def correct_to_text(claim: Claim, member: Member, form: SpanForm) -> list[Claim]:
     wanted = form.cleaned_data["text"].strip()
     block = claim.block
     text = claim.article.text
@@ -182,7 +200,7 @@ def correct_to_text(claim: Claim, request: AuthedRequest, form: SpanForm) -> lis
         raise ValidationError("That text is not in the claim's paragraph; copy it exactly.")
     start = min(found, key=lambda i: abs(i - claim.start))
     edited = claim.correct_span(
-        request.user,
+        member,
         start=start,
         end=start + len(wanted),
         expected_version=form.cleaned_data["version"],
@@ -201,32 +219,34 @@ def _occurrences(text: str, needle: str, start: int, end: int) -> list[int]:
 @require_POST
 @login_required
 def claim_split(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
-    claim = claim_for(request, slug, claim_id, Role.REVIEWER)
+    member, claim = claim_for(request, slug, claim_id, Role.REVIEWER)
     form = SplitForm(request.POST)
     if not form.is_valid():
-        return respond(request, claim, split_form=form, status=422)
+        return respond(request, member, claim, split_form=form, status=422)
     data = form.cleaned_data
 
     def split() -> list[Claim]:
-        return list(claim.split(request.user, at=data["at"], expected_version=data["version"]))
+        return list(claim.split(member, at=data["at"], expected_version=data["version"]))
 
-    return edit(request, claim, split, "Claim split in two.")
+    return edit(request, member, claim, split, "Claim split in two.")
 
 
 @require_POST
 @login_required
 def claim_merge(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
-    claim = claim_for(request, slug, claim_id, Role.REVIEWER)
+    member, claim = claim_for(request, slug, claim_id, Role.REVIEWER)
     form = MergeForm(request.POST)
     if not form.is_valid():
-        return respond(request, claim, status=422, notice="The form was incomplete; reload.")
+        notice = "The form was incomplete; reload."
+        return respond(request, member, claim, status=422, notice=notice)
     version = form.cleaned_data["version"]
-    merged = lambda: [claim.merge_next(request.user, expected_version=version)]  # noqa: E731
-    return edit(request, claim, merged, "Claims merged.")
+    merged = lambda: [claim.merge_next(member, expected_version=version)]  # noqa: E731
+    return edit(request, member, claim, merged, "Claims merged.")
 
 
 def edit(
     request: AuthedRequest,
+    member: Member,
     claim: Claim,
     change: Any,
     message: str,
@@ -242,7 +262,12 @@ def edit(
     except Conflict as conflict:
         if span_form is not None and conflict.current is not None:
             return respond(
-                request, claim, span_form=span_form, span_conflict=conflict.current, status=409
+                request,
+                member,
+                claim,
+                span_form=span_form,
+                span_conflict=conflict.current,
+                status=409,
             )
         notice = (
             str(conflict)
@@ -251,12 +276,12 @@ def edit(
                 "Someone edited this claim first; here is how it stands now. Nothing was changed."
             )
         )
-        return respond(request, claim, notice=notice, span_form=span_form, status=409)
+        return respond(request, member, claim, notice=notice, span_form=span_form, status=409)
     except ValidationError as error:
         if span_form is not None:
             span_form.add_error(None, error)
-            return respond(request, claim, span_form=span_form, status=422)
-        return respond(request, claim, notice=" ".join(error.messages), status=422)
+            return respond(request, member, claim, span_form=span_form, status=422)
+        return respond(request, member, claim, notice=" ".join(error.messages), status=422)
     if not request.htmx:
         messages.success(request, message)
         return HttpResponseRedirect(screen_url(claim, request))

@@ -18,10 +18,10 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from claims import charts, exports, past
-from claims.access import article_for, claim_for, project_for
+from claims.access import article_for, claim_for, member_for
 from claims.forms import AdjudicationForm
 from claims.http import AuthedRequest, bad_request, query_int
-from claims.models import ROLE_RANK, Article, Claim, Conflict, Evidence, Role
+from claims.models import Article, Claim, Conflict, Evidence, Member, Role
 from claims.tally import Row, Said, Tally, tally, tally_of
 
 STATES = ["unreviewed", "unanimous", "majority", "contested", "adjudicated"]
@@ -47,17 +47,17 @@ def figures_context(result: Tally) -> dict[str, Any]:
 @require_safe
 @login_required
 def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
-    article = article_for(request, slug, article_id)
+    member, article = article_for(request, slug, article_id)
     try:
         moment = past.parse_moment(request.GET.get("as_of", ""))
     except past.BadMoment as refusal:
         return bad_request(request, str(refusal))
     if moment is None:
-        result = tally(Claim.objects.filter(article=article), article.project, request.user)
+        result = tally(Claim.objects.filter(article=article), member)
     else:
         then = past.Past(article, moment)
         said = [Said.of(verdict) for verdict in then.verdicts()]
-        result = tally_of(then.claims, said, article.project, request.user)
+        result = tally_of(then.claims, said, member)
     state, section, analyst = (request.GET.get(k, "") for k in ("state", "section", "analyst"))
     rows = [
         row
@@ -90,8 +90,9 @@ def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> Htt
 @require_safe
 @login_required
 def project_consensus(request: AuthedRequest, slug: str) -> HttpResponse:
-    project = project_for(request, slug)
-    result = tally(Claim.objects.filter(article__project=project), project, request.user)
+    member = member_for(request, slug)
+    project = member.project
+    result = tally(Claim.objects.filter(article__project=project), member)
     articles = {a.pk: a for a in Article.objects.filter(project=project)}
     per_article: dict[int, dict[str, int]] = {pk: dict.fromkeys(STATES, 0) for pk in articles}
     for row in result.rows:
@@ -108,17 +109,18 @@ def project_consensus(request: AuthedRequest, slug: str) -> HttpResponse:
 @require_safe
 @login_required
 def queue(request: AuthedRequest, slug: str) -> HttpResponse:
-    project = project_for(request, slug)
+    member = member_for(request, slug)
+    project = member.project
     claims = Claim.objects.filter(article__project=project)
     article_id = query_int(request.GET.get("article"))
     if article_id is not None:
         claims = claims.filter(article_id=article_id)
-    rows = tally(claims, project, request.user).queue()
+    rows = tally(claims, member).queue()
     attach_evidence(rows)
     context = {
         "project": project,
         "rows": rows,
-        "can_adjudicate": ROLE_RANK[project.my_role] >= ROLE_RANK[Role.REVIEWER],
+        "can_adjudicate": member.at_least(Role.REVIEWER),
         "articles": Article.objects.filter(project=project).only("pk", "title"),
         "article_id": article_id,
     }
@@ -142,17 +144,17 @@ def attach_evidence(rows: list[Row]) -> None:
 @require_POST
 @login_required
 def adjudicate(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
-    claim = claim_for(request, slug, claim_id, Role.REVIEWER)
+    member, claim = claim_for(request, slug, claim_id, Role.REVIEWER)
     form = AdjudicationForm(request.POST)
     notice, status = "", 200
     if form.is_valid():
         data = form.cleaned_data
         try:
             if data["status"] == "withdraw":
-                claim.withdraw_adjudication(request.user, expected_version=data["version"])
+                claim.withdraw_adjudication(member, expected_version=data["version"])
             else:
                 claim.adjudicate(
-                    request.user,
+                    member,
                     data["status"],
                     rationale=data["rationale"],
                     as_of=data["as_of"],
@@ -164,11 +166,16 @@ def adjudicate(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse
             notice, status = " ".join(error.messages), 422
     else:
         notice, status = "Choose a final status and say why.", 422
-    return adjudication_response(request, claim, form, notice, status)
+    return adjudication_response(request, member, claim, form, notice, status)
 
 
 def adjudication_response(
-    request: AuthedRequest, claim: Claim, form: AdjudicationForm, notice: str, status: int
+    request: AuthedRequest,
+    member: Member,
+    claim: Claim,
+    form: AdjudicationForm,
+    notice: str,
+    status: int,
 ) -> HttpResponse:
     if not request.htmx:
         if status == 200:
@@ -179,8 +186,8 @@ def adjudication_response(
         if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
             back = reverse("queue", args=[claim.article.project.slug])
         return HttpResponseRedirect(back)
-    claim = claim_for(request, claim.article.project.slug, claim.pk, Role.REVIEWER)
-    result = tally(Claim.objects.filter(pk=claim.pk), claim.article.project, request.user)
+    member, claim = claim_for(request, claim.article.project.slug, claim.pk, Role.REVIEWER)
+    result = tally(Claim.objects.filter(pk=claim.pk), member)
     rows = result.rows
     attach_evidence(rows)
     context = {
@@ -205,16 +212,13 @@ def consensus_export(
     if fmt not in ("csv", "json"):
         raise Http404("Exports come as .csv or .json.")
     if article_id is not None:
-        article = article_for(request, slug, article_id)
-        project, claims, name = (
-            article.project,
-            Claim.objects.filter(article=article),
-            f"article-{article.pk}",
-        )
+        member, article = article_for(request, slug, article_id)
+        claims, name = Claim.objects.filter(article=article), f"article-{article.pk}"
     else:
-        project = project_for(request, slug)
-        claims, name = Claim.objects.filter(article__project=project), project.slug
-    result = tally(claims, project, request.user, citations=True)
+        member = member_for(request, slug)
+        claims = Claim.objects.filter(article__project=member.project)
+        name = member.project.slug
+    result = tally(claims, member, citations=True)
     if fmt == "csv":
         body, content_type = exports.consensus_csv(result), "text/csv; charset=utf-8"
     else:

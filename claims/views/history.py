@@ -16,9 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from claims import history, revert
-from claims.access import article_for, claim_for, project_for
+from claims.access import article_for, claim_for, member_for
 from claims.http import AuthedRequest, query_int, query_text
-from claims.models import AuditEvent, Conflict, Project, Role
+from claims.models import AuditEvent, Conflict, Member, Project, Role
 
 ACTION_GROUPS = ["verdict", "evidence", "claim", "adjudication", "article", "member", "audit"]
 
@@ -36,9 +36,7 @@ def _date(value: str) -> dt.date | None:
 
 def filtered(events: QuerySet[AuditEvent], request: AuthedRequest) -> tuple[QuerySet, dict]:
     """Apply the activity filters (actor, action group, date range) from the query string."""
-    chosen = {
-        k: query_text(request.GET.get(k), 150) for k in ("actor", "action", "since", "until")
-    }
+    chosen = {k: query_text(request.GET.get(k), 150) for k in ("actor", "action", "since", "until")}
     if chosen["actor"]:
         events = events.filter(actor__username=chosen["actor"])
     if chosen["action"] in ACTION_GROUPS:
@@ -55,8 +53,9 @@ def filtered(events: QuerySet[AuditEvent], request: AuthedRequest) -> tuple[Quer
 
 
 def render_activity(
-    request: AuthedRequest, project: Project, events: QuerySet, template: str, **extra: Any
+    request: AuthedRequest, member: Member, events: QuerySet, template: str, **extra: Any
 ) -> HttpResponse:
+    project = member.project
     events, chosen = filtered(events, request)
     rows, more = history.page(events, _before(request))
     query = request.GET.copy()
@@ -64,7 +63,7 @@ def render_activity(
         query["before"] = str(more)
     context = {
         "project": project,
-        "entries": history.entries(rows, request.user, project),
+        "entries": history.entries(rows, member),
         "chosen": chosen,
         "groups": ACTION_GROUPS,
         "next_query": query.urlencode() if more is not None else "",
@@ -77,43 +76,41 @@ def render_activity(
 @require_safe
 @login_required
 def claim_history(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
-    claim = claim_for(request, slug, claim_id)
-    project = claim.article.project
-    events = history.visible_events(project, request.user).filter(
+    member, claim = claim_for(request, slug, claim_id)
+    events = history.visible_events(member).filter(
         Q(claim_id=claim.pk) | Q(other_claim_id=claim.pk)
     )
     return render_activity(
-        request, project, events, "claims/history.html", claim=claim, article=claim.article
+        request, member, events, "claims/history.html", claim=claim, article=claim.article
     )
 
 
 @require_safe
 @login_required
 def article_activity(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
-    article = article_for(request, slug, article_id)
-    events = history.visible_events(article.project, request.user).filter(article_id=article.pk)
-    return render_activity(
-        request, article.project, events, "claims/activity.html", article=article
-    )
+    member, article = article_for(request, slug, article_id)
+    events = history.visible_events(member).filter(article_id=article.pk)
+    return render_activity(request, member, events, "claims/activity.html", article=article)
 
 
 @require_safe
 @login_required
 def project_activity(request: AuthedRequest, slug: str) -> HttpResponse:
-    project = project_for(request, slug)
-    events = history.visible_events(project, request.user)
-    return render_activity(request, project, events, "claims/activity.html")
+    member = member_for(request, slug)
+    events = history.visible_events(member)
+    return render_activity(request, member, events, "claims/activity.html")
 
 
 @require_POST
 @login_required
 def event_revert(request: AuthedRequest, slug: str, seq: int) -> HttpResponse:
-    project = project_for(request, slug, Role.ANALYST)
-    event = history.visible_events(project, request.user).filter(seq=seq).first()
+    member = member_for(request, slug, Role.ANALYST)
+    project = member.project
+    event = history.visible_events(member).filter(seq=seq).first()
     if event is None:
         raise Http404("No such event.")
     item = history.entry(event)
-    if item.action in history.REVERTABLE and not history.may_revert(item, request.user, project):
+    if item.action in history.REVERTABLE and not history.may_revert(item, member):
         raise PermissionDenied("Reverting this change needs the right to make it.")
     back = _back(request, project, event)
     try:
@@ -129,7 +126,7 @@ def event_revert(request: AuthedRequest, slug: str, seq: int) -> HttpResponse:
     if confirmed and posted_version is not None:
         version = posted_version
     try:
-        plan.apply(request.user, version)
+        plan.apply(member, version)
     except Conflict:
         fresh = revert.plan(project, event)
         return _confirm(request, project, fresh, back, "It changed again in the meantime.")

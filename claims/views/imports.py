@@ -12,7 +12,7 @@ from django.template.defaultfilters import filesizeformat, pluralize
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from claims.access import project_for
+from claims.access import member_for
 from claims.forms import ConfirmImportForm, ImportForm
 from claims.http import AuthedRequest
 from claims.importer import ImportRejected, Prepared, max_bytes
@@ -35,7 +35,7 @@ def article_import(request: AuthedRequest, slug: str) -> HttpResponse:
 def _article_import(
     request: AuthedRequest, slug: str, limiter: LimitedUploadHandler
 ) -> HttpResponse:
-    project = project_for(request, slug, Role.ADMIN)
+    project = member_for(request, slug, Role.ADMIN).project
     if request.method == "GET":
         return _page(request, project, ImportForm())
     request.POST  # noqa: B018 -- parse the body now, through the limiting handler

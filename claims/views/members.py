@@ -12,47 +12,51 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from claims.access import project_for
+from claims.access import member_for
 from claims.forms import MemberForm
 from claims.http import AuthedRequest
-from claims.models import Project, Role
+from claims.models import Member, Project, Role
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def project_members(request: AuthedRequest, slug: str) -> HttpResponse:
     posted = request.method == "POST"
-    project = project_for(request, slug, Role.ADMIN if posted else Role.VIEWER)
-    form = MemberForm(project, request.POST if posted else None, initial={"action": "add"})
-    notice = form.apply(request.user) if posted and form.is_valid() else None
+    member = member_for(request, slug, Role.ADMIN if posted else Role.VIEWER)
+    form = MemberForm(member, request.POST if posted else None, initial={"action": "add"})
+    notice = form.apply() if posted and form.is_valid() else None
     if notice is not None:
-        project.my_role = project.role_of(request.user)
-        if not request.htmx or project.my_role is None:
-            return _redirect(request, project, notice)
+        # An admin who changed their own role or left sees the page as they are now.
+        fresh = Member.of(member.project, member.user) if form.changed_own else member
+        if not request.htmx or fresh is None:
+            return _redirect(request, member.project, notice, left=fresh is None)
+        member = fresh
     template = "claims/project_members.html" + ("#members-table" if request.htmx else "")
-    response = render(request, template, _context(project, form, notice))
+    response = render(request, template, _context(member, form, notice))
     if notice is not None:
         response["HX-Trigger"] = "members-changed"
     return response
 
 
-def _redirect(request: AuthedRequest, project: Project, notice: str) -> HttpResponse:
+def _redirect(request: AuthedRequest, project: Project, notice: str, *, left: bool) -> HttpResponse:
     """POST/redirect/GET; to the project list for an admin who just removed themselves."""
     messages.success(request, notice)
-    if project.my_role is None:
+    if left:
         url = reverse("project-list")
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     return redirect("project-members", project.slug)
 
 
-def _context(project: Project, form: MemberForm, notice: str | None) -> dict[str, Any]:
+def _context(member: Member, form: MemberForm, notice: str | None) -> dict[str, Any]:
     # A failed add keeps what was typed in the add form; other failures show above the table.
     adding = form.is_bound and notice is None and form.data.get("action") == "add"
+    project = member.project
     return {
+        "member": member,
         "project": project,
         "members": project.memberships.select_related("user").order_by("user__username"),
         "roles": Role.choices,
         "notice": notice,
-        "add_form": form if adding else MemberForm(project, initial={"action": "add"}),
+        "add_form": form if adding else MemberForm(member, initial={"action": "add"}),
         "errors": None if adding or notice else form.errors,
     }

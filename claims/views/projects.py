@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from claims.access import project_for
+from claims.access import member_for
 from claims.http import AuthedRequest
 from claims.models import Article, Project
 
@@ -23,11 +23,9 @@ def project_list(request: AuthedRequest) -> HttpResponse:
 @require_safe
 @login_required
 def project_detail(request: AuthedRequest, slug: str) -> HttpResponse:
-    project = project_for(request, slug)
+    member = member_for(request, slug)
+    project = member.project
     articles = Article.objects.filter(project=project).with_progress(request.user)
     members = project.memberships.select_related("user").order_by("user__username")
-    return render(
-        request,
-        "claims/project_detail.html",
-        {"project": project, "articles": articles, "members": members},
-    )
+    context = {"member": member, "project": project, "articles": articles, "members": members}
+    return render(request, "claims/project_detail.html", context)
