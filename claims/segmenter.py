@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 
 
 class SegmentationError(ValueError):
@@ -559,6 +560,7 @@ def _citation_parts(
         if not match or not month:
             return None
         day = int(match.group("day"))
+        year: int | None
         if match.group("year"):
             year, source = int(match.group("year")), "explicit"
         else:
@@ -584,7 +586,7 @@ def _trailing_citations(
     if k > start and text[k - 1] == ")":
         opening = next((o for o, c in _pairs(text, start, k) if c == k - 1), None)
         sources = None if opening is None else _citation_parts(text, opening + 1, k - 1, reference)
-        if sources:
+        if opening is not None and sources:
             return opening, k, sources
     return start, start, []
 
@@ -749,7 +751,7 @@ def _claim_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _metadata(text: str, paragraphs: list[_Paragraph]) -> Metadata:
-    fields: dict = {}
+    fields: dict[str, Any] = {}
     for para in paragraphs:
         raw = text[para.start : para.end]
         if para.kind == "title" and "title" not in fields:
