@@ -36,8 +36,9 @@ lock:
 	    --no-emit-index-url --no-emit-find-links $$([ $$extra = dev ] && echo --extra dev) \
 	    -o requirements/$$extra.txt pyproject.toml; done
 
+PORT ?= 8000
 demo: $(STAMP)
-	$(BIN)/python manage.py demo
+	$(BIN)/python manage.py demo 127.0.0.1:$(PORT)
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser here.
 chromium:

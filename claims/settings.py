@@ -13,8 +13,12 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# A local .env (written by `manage.py demo`: DEBUG=1) fills in what the environment does
+# not set, so a bare `manage.py runserver` after `make demo` works. The environment wins.
+load_dotenv(os.environ.get("CLAIMS_ENV_FILE") or BASE_DIR / ".env", override=False)
 VAR_DIR = Path(os.environ.get("CLAIMS_VAR_DIR", BASE_DIR / "var"))
 
 
@@ -44,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, for the FormRenderer below
     "django_htmx",
     "axes",
     "claims",
@@ -91,6 +96,8 @@ TEMPLATES = [
         },
     },
 ]
+# Forms render with the templates above, so templates/ holds the field and widget templates.
+FORM_RENDERER = "claims.forms.FormRenderer"
 
 
 def database_from_url(url: str) -> dict:
@@ -136,6 +143,15 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2id for new and changed passwords; older PBKDF2 hashes still verify and are
+# rehashed with Argon2id at the next log-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -214,18 +230,20 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 
-# Test-only fault injection (a pause before commit, asked for by a request header). Never
-# turn this on in production.
-CLAIMS_FAULT_INJECTION = env_bool("CLAIMS_FAULT_INJECTION")
-
 # The largest article file accepted, checked before the whole file is read.
 CLAIMS_MAX_IMPORT_BYTES = int(os.environ.get("CLAIMS_MAX_IMPORT_BYTES", str(16 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A 403 is an expected answer (a viewer opening the import page): logged as one line,
+    # without the traceback Django attaches to it.
+    "filters": {"no_403_traceback": {"()": "claims.logging_filters.NoTracebackFor403"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"claims": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "claims": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "django.request": {"filters": ["no_403_traceback"]},
+    },
 }
 # The import preview carries the decoded text back in a form field; let a form hold an
 # article at the import limit (UTF-8 text can grow when re-encoded as form data).

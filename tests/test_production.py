@@ -26,6 +26,7 @@ def production_env(**extra: str) -> dict[str, str]:
     return (
         env
         | {"SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "claims.example.org"}
+        | {"CLAIMS_ENV_FILE": os.devnull}  # not a development .env that `make demo` wrote
         | extra
     )
 
@@ -70,10 +71,10 @@ def test_security_headers_on_every_page(db: Any) -> None:
     assert response["X-Frame-Options"] == "DENY"
 
 
-def test_health_check_reports_the_database(db: Any) -> None:
+def test_health_check_reports_the_database_and_static_files(db: Any) -> None:
     response = Client().get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "up"}
+    assert response.json() == {"status": "ok", "database": "up", "static": "ok"}
 
 
 def test_operation_id_is_recorded_in_the_event(claim: Any, bob: Any) -> None:

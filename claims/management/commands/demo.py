@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +31,21 @@ DEMO_USERS = [
 NAMES = [name for name, _role in DEMO_USERS]
 
 
+ENV_FILE_TEXT = """\
+# Written by `manage.py demo` for local development: settings read it, so a plain
+# `manage.py runserver` works after `make demo`. The environment wins over this file.
+DEBUG=1
+"""
+
+
+def write_env_file(path: Path) -> bool:
+    """Write the development .env unless one exists (it is the person's then)."""
+    if path.exists():
+        return False
+    path.write_text(ENV_FILE_TEXT)
+    return True
+
+
 def demo_password(username: str) -> str:
     return f"{username}-demo"
 
@@ -42,6 +59,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        env_file = Path(os.environ.get("CLAIMS_ENV_FILE") or settings.BASE_DIR / ".env")
+        if settings.DEBUG and write_env_file(env_file):
+            self.stdout.write(f"Wrote {env_file} (DEBUG=1), so a plain runserver works too.")
         call_command("migrate", interactive=False, verbosity=0)
         users = self.users()
         project = Project.objects.filter(slug=DEMO_SLUG).first()
