@@ -1,27 +1,19 @@
-"""Request-scoped context for the write path, security headers on early errors, and
-logging of denied requests."""
+"""Request-scoped context for the write path (the log's own context variables, set and
+read here), security headers on early errors, and logging of denied requests."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Callable
-from contextvars import ContextVar
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.middleware.security import SecurityMiddleware
+from django_htmx.http import HttpResponseClientRefresh
 
-# The client's operation id for the write this request makes, recorded in its audit event
-# so that a client can match acknowledged writes to events.
-operation_id: ContextVar[str | None] = ContextVar("operation_id", default=None)
-# Test-only: seconds to hold the transaction open before commit (fault-injection tests).
-pause_before_commit: ContextVar[float] = ContextVar("pause_before_commit", default=0.0)
-# Set by the write path once this request's change is committed, so that a database that
-# fails afterwards (while rendering the answer) is not reported as "nothing was saved".
-write_committed: ContextVar[bool] = ContextVar("write_committed", default=False)
+from claims.log.chain import operation_id, write_committed
 
 OPERATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -67,20 +59,11 @@ class OperationMiddleware:
         op = request.headers.get("X-Operation-Id", "")
         op_token = operation_id.set(op if OPERATION_ID.fullmatch(op) else None)
         committed_token = write_committed.set(False)
-        pause_token = None
-        if settings.CLAIMS_FAULT_INJECTION:
-            try:
-                pause = min(float(request.headers.get("X-Test-Pause-Before-Commit", "0")), 30.0)
-            except ValueError:
-                pause = 0.0
-            pause_token = pause_before_commit.set(pause)
         try:
             return self.get_response(request)
         finally:
             operation_id.reset(op_token)
             write_committed.reset(committed_token)
-            if pause_token is not None:
-                pause_before_commit.reset(pause_token)
 
 
 class DeniedLogMiddleware:
@@ -128,8 +111,9 @@ class DatabaseUnavailableMiddleware:
         # Plain pages, rendered without the request: the base template would ask the
         # (unavailable) database for the user and the session.
         if write_committed.get():
-            response = HttpResponse(SAVED_BUT_UNREFRESHED, status=200)
-            response["HX-Refresh"] = "true"
+            # Under htmx, a full reload rather than this plain page swapped in for a fragment.
+            response = HttpResponseClientRefresh()
+            response.content = SAVED_BUT_UNREFRESHED
             return response
         response = HttpResponse(UNAVAILABLE, status=503)
         response["Retry-After"] = "5"

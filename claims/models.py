@@ -1,7 +1,8 @@
 """The domain of claims: projects, articles split into claims, verdicts, and the audit chain.
 
 Every state change is a method here (or ``importer.import_article``) that runs inside
-``audit.writing()``: one transaction, chain head locked first, one event appended.
+``claims.log.chain.writing()``: one transaction, chain head locked first, one event
+appended, its action a member of ``claims.log.actions.Action``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from django.db.models import F
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
-from claims import audit
 from claims.consensus import consensus_state
+from claims.log.actions import Action
+from claims.log.chain import GENESIS_HASH, writing
 
 User = settings.AUTH_USER_MODEL
 LONG_TEXT = 5000  # characters in any free-text field
@@ -173,11 +175,11 @@ class Project(models.Model):
             project.full_clean()
             project.save()
             AuditChain.objects.create(project=project)
-            with audit.writing(project) as writer:
+            with writing(project) as writer:
                 if admin is not None:
                     Membership.objects.create(project=project, user=admin, role=Role.ADMIN)
                 writer.append(
-                    action="project.created",
+                    action=Action.PROJECT_CREATED,
                     actor=actor,
                     target={"type": "project", "slug": slug},
                     after={
@@ -201,12 +203,12 @@ class Project(models.Model):
         """Add a member, or change their role. No event when nothing changes.
         ``actor`` is a user or the acting ``Member``."""
         role, actor = Role(role), _user(actor)
-        with audit.writing(self) as writer:
+        with writing(self) as writer:
             membership = self.memberships.filter(user=user).first()
             before = {"user": user.get_username(), "role": membership.role} if membership else None
             if membership is None:
                 membership = Membership.objects.create(project=self, user=user, role=role)
-                action = "member.added"
+                action = Action.MEMBER_ADDED
             elif membership.role != role:
                 if (
                     membership.role == Role.ADMIN
@@ -217,7 +219,7 @@ class Project(models.Model):
                     raise ValidationError("A project must keep at least one admin.")
                 membership.role = role
                 membership.save(update_fields=["role"])
-                action = "member.role_changed"
+                action = Action.MEMBER_ROLE_CHANGED
             else:
                 writer.skip()
                 return membership
@@ -234,7 +236,7 @@ class Project(models.Model):
         """Remove a member. Their verdicts and evidence stay, as the record of what they said.
         ``actor`` is a user or the acting ``Member``."""
         actor = _user(actor)
-        with audit.writing(self) as writer:
+        with writing(self) as writer:
             membership = self.memberships.filter(user=user).first()
             if membership is None:
                 raise Conflict(None, f"{user.get_username()} is not a member any more.")
@@ -245,7 +247,7 @@ class Project(models.Model):
                 raise ValidationError("A project must keep at least one admin.")
             membership.delete()
             writer.append(
-                action="member.removed",
+                action=Action.MEMBER_REMOVED,
                 actor=actor,
                 target={"type": "membership", "user": user.get_username()},
                 before={"user": user.get_username(), "role": membership.role},
@@ -513,7 +515,7 @@ class Claim(models.Model):
     ) -> Verdict:
         project = self.article.project
         analyst = _acting(project, analyst, Role.ANALYST)
-        with audit.writing(project) as writer:
+        with writing(project) as writer:
             verdict = Verdict.objects.filter(claim=self, analyst=analyst).first()
             current_version = verdict.version if verdict else 0
             if current_version != expected_version:
@@ -535,11 +537,11 @@ class Claim(models.Model):
             verdict.updated_at = timezone.now()
             verdict.save()
             action = (
-                "verdict.cleared"
+                Action.VERDICT_CLEARED
                 if wanted is None
-                else "verdict.changed"
+                else Action.VERDICT_CHANGED
                 if before
-                else "verdict.set"
+                else Action.VERDICT_SET
             )
             writer.append(
                 action=action,
@@ -618,7 +620,7 @@ class Claim(models.Model):
     ) -> Adjudication:
         project = self.article.project
         reviewer = _acting(project, reviewer, Role.REVIEWER)
-        with audit.writing(project) as writer:
+        with writing(project) as writer:
             current = Adjudication.objects.filter(claim=self).first()
             if (current.version if current else 0) != expected_version:
                 raise Conflict(current, "Another reviewer changed the adjudication first.")
@@ -634,9 +636,9 @@ class Claim(models.Model):
             adjudication.version += 1
             adjudication.save()
             if wanted is None:
-                action = "adjudication.withdrawn"
+                action = Action.ADJUDICATION_WITHDRAWN
             else:
-                action = "adjudication.changed" if before else "adjudication.set"
+                action = Action.ADJUDICATION_CHANGED if before else Action.ADJUDICATION_SET
             writer.append(
                 action=action,
                 actor=reviewer,
@@ -678,7 +680,7 @@ class Claim(models.Model):
         """Move the claim's boundaries inside its paragraph, without overlapping a neighbour."""
         project = self.article.project
         user = _acting(project, user, Role.REVIEWER)
-        with audit.writing(project) as writer:
+        with writing(project) as writer:
             claim = self._begin_edit(user, expected_version)
             text = claim.article.text
             block = claim.block
@@ -697,7 +699,7 @@ class Claim(models.Model):
             claim.start, claim.end, claim.version = start, end, claim.version + 1
             claim.save(update_fields=["start", "end", "version"])
             writer.append(
-                action="claim.span_corrected",
+                action=Action.CLAIM_SPAN_CORRECTED,
                 actor=user,
                 target=claim.target(),
                 before=before,
@@ -712,7 +714,7 @@ class Claim(models.Model):
         """Split at offset ``at``. Both parts keep the verdicts, evidence and citations."""
         project = self.article.project
         user = _acting(project, user, Role.REVIEWER)
-        with audit.writing(project) as writer:
+        with writing(project) as writer:
             claim = self._begin_edit(user, expected_version)
             left_end, right_start = split_bounds(claim.article.text, claim.start, at, claim.end)
             before = claim.span()
@@ -748,7 +750,7 @@ class Claim(models.Model):
                 item.pk, item.claim = None, right
             Evidence.objects.bulk_create(evidence)
             writer.append(
-                action="claim.split",
+                action=Action.CLAIM_SPLIT,
                 actor=user,
                 target=claim.target(),
                 before=before,
@@ -785,7 +787,7 @@ class Claim(models.Model):
         """
         project = self.article.project
         user = _acting(project, user, Role.REVIEWER)
-        with audit.writing(project) as writer:
+        with writing(project) as writer:
             claim = self._begin_edit(user, expected_version)
             other = claim.next_in_sentence()
             if other is None:
@@ -804,7 +806,7 @@ class Claim(models.Model):
             claim.end, claim.version = other.end, claim.version + 1
             claim.save(update_fields=["end", "version"])
             writer.append(
-                action="claim.merged",
+                action=Action.CLAIM_MERGED,
                 actor=user,
                 target=claim.target(),
                 before=before,
@@ -903,7 +905,7 @@ class Claim(models.Model):
             submission=submission,
         )
         evidence.full_clean(exclude=["claim", "added_by"])
-        with audit.writing(project) as writer:
+        with writing(project) as writer:
             try:
                 with transaction.atomic():  # a savepoint: the refused insert leaves no trace
                     evidence.save()
@@ -916,7 +918,7 @@ class Claim(models.Model):
                 writer.skip()
                 return earlier
             writer.append(
-                action="evidence.added",
+                action=Action.EVIDENCE_ADDED,
                 actor=user,
                 target={**self.target(), "type": "evidence", "evidence": evidence.pk},
                 after=evidence.fields(),
@@ -1035,7 +1037,7 @@ class Evidence(models.Model):
         if member is not None and member.user.pk == self.added_by_id:
             needed = Role.ANALYST if member.at_least(Role.ANALYST) else Role.ADMIN
         user = _acting(project, member, needed)
-        with audit.writing(project) as writer:
+        with writing(project) as writer:
             current = Evidence.objects.get(pk=self.pk)
             if (current.removed_at is not None) == removed:
                 state = "removed" if removed else "in place"
@@ -1046,7 +1048,7 @@ class Evidence(models.Model):
                 self.removed_at, self.removed_by = None, None
             self.save(update_fields=["removed_at", "removed_by"])
             writer.append(
-                action="evidence.removed" if removed else "evidence.restored",
+                action=Action.EVIDENCE_REMOVED if removed else Action.EVIDENCE_RESTORED,
                 actor=user,
                 target={**claim.target(), "type": "evidence", "evidence": self.pk},
                 before=self.fields() if removed else None,
@@ -1088,7 +1090,7 @@ class AuditChain(models.Model):
 
     project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="chain")
     head_seq = models.PositiveBigIntegerField(default=0)
-    head_hash = models.CharField(max_length=64, default=audit.GENESIS_HASH)
+    head_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     def __str__(self) -> str:
         return f"{self.project.slug} @ {self.head_seq}"
@@ -1099,7 +1101,8 @@ class AuditChain(models.Model):
 
 
 class AuditEventQuerySet(models.QuerySet):
-    """Events are appended by ``audit.Writer`` and never changed: bulk writes are refused."""
+    """Events are appended by ``claims.log.chain.Writer`` and never changed: bulk writes
+    are refused."""
 
     def update(self, **kwargs: Any) -> int:
         raise PermissionDenied("Audit events are append-only.")
@@ -1140,7 +1143,7 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["chain", "seq"]
         constraints = [
-            # audit.writing() relies on this to fail loudly instead of forking the chain.
+            # claims.log.chain.writing() relies on this to fail loudly instead of forking the chain.
             models.UniqueConstraint(fields=["chain", "seq"], name="audit_seq_once"),
         ]
         indexes = [

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from claims import audit
+from claims.log.chain import AuditError, writing
+from claims.log.verify_export import GENESIS_HASH, canonical_json, event_hash
 from claims.models import AuditEvent, Conflict, Evidence, Role, Verdict
 from tests.tampering import triggers_off
 
@@ -27,19 +28,19 @@ def head(project: Any) -> int:
 
 
 def test_canonical_json_sorts_keys_and_is_compact() -> None:
-    assert audit.canonical_json({"b": 1, "a": ["é", None]}) == '{"a":["é",null],"b":1}'
+    assert canonical_json({"b": 1, "a": ["é", None]}) == '{"a":["é",null],"b":1}'
 
 
 def test_canonical_json_refuses_floats() -> None:
     with pytest.raises(TypeError):
-        audit.canonical_json({"score": 0.5})
+        canonical_json({"score": 0.5})
 
 
 def test_event_hash_covers_previous_hash_and_body() -> None:
-    one = audit.event_hash(audit.GENESIS_HASH, "{}")
+    one = event_hash(GENESIS_HASH, "{}")
     assert len(one) == 64
-    assert audit.event_hash("1" * 64, "{}") != one
-    assert audit.event_hash(audit.GENESIS_HASH, '{"a":1}') != one
+    assert event_hash("1" * 64, "{}") != one
+    assert event_hash(GENESIS_HASH, '{"a":1}') != one
 
 
 def test_project_creation_starts_the_chain(project: Any) -> None:
@@ -47,8 +48,8 @@ def test_project_creation_starts_the_chain(project: Any) -> None:
     body = json.loads(first.body)
     assert body["action"] == "project.created"
     assert body["after"]["admin"] == "alice"
-    assert first.prev_hash == audit.GENESIS_HASH
-    assert first.hash == audit.event_hash(first.prev_hash, first.body)
+    assert first.prev_hash == GENESIS_HASH
+    assert first.hash == event_hash(first.prev_hash, first.body)
 
 
 def test_setting_a_verdict_writes_one_event_with_exact_after(claim: Any, bob: Any) -> None:
@@ -210,7 +211,7 @@ def test_a_change_that_writes_no_event_is_rolled_back(project: Any) -> None:
     from claims.models import Membership
 
     before = Membership.objects.count()
-    with pytest.raises(audit.AuditError), audit.writing(project):
+    with pytest.raises(AuditError), writing(project):
         Membership.objects.filter(project=project).delete()
     assert Membership.objects.count() == before
 
@@ -299,7 +300,7 @@ def test_verify_audit_names_a_rehashed_event(
     last = chain_with_events(project, claim, bob, carol)
     event = AuditEvent.objects.get(chain__project=project, seq=last - 1)
     body = event.body.replace('"disputed"', '"supported"')
-    new_hash = audit.event_hash(event.prev_hash, body)
+    new_hash = event_hash(event.prev_hash, body)
     tamper(
         "UPDATE claims_auditevent SET body = %s, hash = %s WHERE id = %s",
         [body, new_hash, event.pk],

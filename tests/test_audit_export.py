@@ -23,9 +23,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims import audit, audit_export, signing, verify_export
-from claims.audit_export import (
+from claims.log import signing, verify_export
+from claims.log.export import (
     CSV_HEADER,
+    HASH_DOMAIN,
     Filters,
     event_csv,
     event_lines,
@@ -327,7 +328,7 @@ def test_chunk_boundaries_change_nothing(
     events = selected_events(chain, chain.head_seq, Filters())
     lines, tables = set(), set()
     for size in (1, 3, 1000):
-        monkeypatch.setattr(audit_export, "CHUNK_LINES", size)
+        monkeypatch.setattr("claims.log.export.CHUNK_LINES", size)
         lines.add("".join(text for _rows, text in event_lines(events)))
         tables.add("".join(event_csv(events)))
         export = "".join(start_export(tagged.article.project, "jsonl", actor=None).chunks)
@@ -554,7 +555,7 @@ def test_start_export_refuses_an_unknown_format(project: Any) -> None:
 
 
 def test_verifier_and_write_path_share_the_hash_domain() -> None:
-    assert verify_export.HASH_DOMAIN == audit.HASH_DOMAIN
+    assert verify_export.HASH_DOMAIN == HASH_DOMAIN
 
 
 # bench_audit -----------------------------------------------------------------------------

@@ -25,8 +25,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import QuerySet
 
-from claims import audit
+from claims.log import chain as log_chain
 from claims.models import AuditChain, Project, Role
 from tests.tampering import purge_audit_events
 
@@ -44,11 +45,12 @@ django.setup()
 from django.conf import settings
 settings.DEBUG = False  # as pytest-django runs tests: no query log
 from django.core.management import call_command
-from claims import audit
-from tests.test_chain_concurrency import race
+from claims.log import chain
+from tests.test_chain_concurrency import race, without_the_lock
 call_command("migrate", verbosity=0)
 run = json.loads(sys.argv[1])
-audit.LOCK_CHAIN = run["lock_chain"]
+if not run["lock_chain"]:
+    chain.lock_head = without_the_lock
 print(json.dumps(race(calls_per_thread=run["calls_per_thread"])))
 """
 
@@ -107,7 +109,7 @@ def race(threads: int = THREADS, calls_per_thread: int = CALLS_PER_THREAD) -> di
     chain = AuditChain.objects.select_related("project").get(project=project)
     events = chain.events.order_by("seq")
     last = events.last()
-    checked, problem = audit.verify_chain(chain)
+    checked, problem = log_chain.verify_chain(chain)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode" if connection.vendor == "sqlite" else "SELECT 'n/a'")
         journal_mode = cursor.fetchone()[0]
@@ -129,6 +131,11 @@ def race(threads: int = THREADS, calls_per_thread: int = CALLS_PER_THREAD) -> di
         "problem": str(problem) if problem else None,
         "seconds": round(seconds, 2),
     }
+
+
+def without_the_lock(chains: QuerySet[AuditChain]) -> QuerySet[AuditChain]:
+    """The control run's ``lock_head``: the head row read, not locked."""
+    return chains
 
 
 def race_in_sqlite_file(path: Path, *, lock_chain: bool, calls_per_thread: int) -> dict[str, Any]:
@@ -193,22 +200,22 @@ def test_sixteen_writers_append_one_unbroken_chain(committed: Any, tmp_path: Pat
 def test_without_the_chain_lock_concurrent_appends_are_caught(
     committed: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The control run: with ``audit.LOCK_CHAIN`` off, writers read a stale head.
+    """The control run: with ``chain.lock_head`` not locking, writers read a stale head.
 
     PostgreSQL: UNIQUE(chain, seq) must reject the colliding appends (IntegrityError), or
     else the verifier must report a problem; a forked chain must never verify.
 
     SQLite: the control is PostgreSQL-only. SQLite has no row lock to skip: ``BEGIN
     IMMEDIATE`` already serialises the writers, so the documented behaviour is that the
-    chain stays intact even with the switch off. That is asserted, not skipped.
+    chain stays intact even without the lock. That is asserted, not skipped.
     """
     calls = CONTROL_CALLS_PER_THREAD
     if connection.vendor == "sqlite":
         outcome = run_race(tmp_path, lock_chain=False, calls_per_thread=calls)
         assert_one_unbroken_chain(outcome, calls)
         return
-    assert hasattr(audit, "LOCK_CHAIN"), "audit.writing() has no LOCK_CHAIN switch to turn off"
-    monkeypatch.setattr(audit, "LOCK_CHAIN", False)
+    assert hasattr(log_chain, "lock_head"), "chain.writing() has no lock_head to replace"
+    monkeypatch.setattr(log_chain, "lock_head", without_the_lock)
     outcome = run_race(tmp_path, lock_chain=False, calls_per_thread=calls)
     start, errors, new_seqs = outcome["start_seq"], outcome["errors"], outcome["new_seqs"]
     assert outcome["threads_finished"] == THREADS

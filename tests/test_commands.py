@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from claims.audit import verify_chain
+from claims.log.chain import verify_chain
 from claims.models import Article, AuditEvent, Membership, Project
 
 

@@ -1,7 +1,7 @@
 """Folding the audit log reproduces the database: now, and at every moment in between.
 
 Any write that bypassed the write path would leave the database and the fold apart. The
-comparison is ``verify_audit``'s own (``claims.integrity``), so what this holds for every
+comparison is ``verify_audit``'s own (``claims.log.integrity``), so what this holds for every
 step, the command checks in production.
 """
 
@@ -11,8 +11,9 @@ import datetime as dt
 import json
 from typing import Any
 
-from claims.fold import State, fold
-from claims.integrity import snapshot, table_rows
+from claims.log.fold import fold
+from claims.log.integrity import snapshot, table_rows
+from claims.log.state import State
 from claims.models import AuditEvent, Claim, Project, Verdict
 from tests.factories import make_article, make_user
 

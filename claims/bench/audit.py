@@ -88,7 +88,7 @@ def verify(tmp: Path, env: dict[str, str]) -> tuple[str, float, float | None]:
     """``verify_export.py`` on the signed export, run as a user would run it (the one file,
     outside Django) under a wrapper that reports its own peak memory: its summary, its
     wall time in seconds and its peak memory in MB."""
-    verifier = Path(settings.BASE_DIR) / "claims" / "verify_export.py"
+    verifier = Path(settings.BASE_DIR) / "claims" / "log" / "verify_export.py"
     command = [sys.executable, "-c", PEAK_WRAPPER, str(verifier), str(tmp / EXPORT_NAME)]
     command += ["--public-key", str(tmp / KEY_NAME)]
     output, errors, seconds = _child(command, env, name="verify_export.py")
@@ -122,7 +122,9 @@ def build(events: int) -> dict[str, Any]:
     """``events`` audit events of project ``bench``, bulk-inserted in chained batches."""
     from django.contrib.auth import get_user_model
 
-    from claims import audit
+    from claims.log.actions import Action
+    from claims.log.chain import utc_stamp
+    from claims.log.verify_export import canonical_json, event_hash
     from claims.models import AuditChain, AuditEvent, Project
 
     call_command("migrate", verbosity=0)
@@ -143,16 +145,16 @@ def build(events: int) -> dict[str, Any]:
             user = users[seq % len(users)]
             claim = seq % 997 + 1
             at = moment + dt.timedelta(seconds=seq)
-            body = audit.canonical_json(
+            body = canonical_json(
                 {
-                    "action": "verdict.changed",
+                    "action": Action.VERDICT_CHANGED,
                     "actor": user.username,
                     "after": {
                         "as_of": None,
                         "rationale": f"Synthetic rationale {seq}: the sources agree.",
                         "status": statuses[seq % 3],
                     },
-                    "at": audit.utc_stamp(at),
+                    "at": utc_stamp(at),
                     "before": {
                         "as_of": None,
                         "rationale": "An earlier reading.",
@@ -168,7 +170,7 @@ def build(events: int) -> dict[str, Any]:
                     },
                 }
             )
-            digest = audit.event_hash(prev, body)
+            digest = event_hash(prev, body)
             batch.append(
                 AuditEvent(
                     chain=chain,
@@ -176,7 +178,7 @@ def build(events: int) -> dict[str, Any]:
                     prev_hash=prev,
                     hash=digest,
                     body=body,
-                    action="verdict.changed",
+                    action=Action.VERDICT_CHANGED,
                     actor=user,
                     article_id=1,
                     claim_id=claim,
@@ -196,7 +198,7 @@ def build(events: int) -> dict[str, Any]:
 
 def export(tmp: Path) -> dict[str, Any]:
     """The signed JSON Lines export, and the public key that verifies it."""
-    from claims import signing
+    from claims.log import signing
 
     (tmp / KEY_NAME).write_text(signing.public_key_pem())
     return timed_export(tmp / EXPORT_NAME, "jsonl", "export")
@@ -208,7 +210,7 @@ def export_csv(tmp: Path) -> dict[str, Any]:
 
 def timed_export(path: Path, fmt: str, name: str) -> dict[str, Any]:
     """The export written to ``path``: its speed, size and this process's peak memory."""
-    from claims.audit_export import start_export
+    from claims.log.export import start_export
     from claims.models import Project
 
     project = Project.objects.get(slug=SLUG)

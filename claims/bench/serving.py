@@ -36,7 +36,7 @@ MINIMAL_PATH = "/bench/write/"  # served by claims.bench.settings only
 # test-only or deployment-specific switches (the test suite runs with DEBUG=1, and maybe
 # DATABASE_URL).
 NOT_INHERITED = {"DEBUG", "DATABASE_URL", "SQLITE_PATH", "SQLITE_EXTRA_PRAGMAS"}
-NOT_INHERITED |= {"TEST_DATABASE_NAME", "CLAIMS_FAULT_INJECTION", "CLAIMS_SIGNING_KEY_FILE"}
+NOT_INHERITED |= {"TEST_DATABASE_NAME", "CLAIMS_SIGNING_KEY_FILE"}
 NOT_INHERITED |= {"CSRF_TRUSTED_ORIGINS"}
 
 
@@ -53,6 +53,7 @@ def loopback_env(**extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "claims.settings",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback only
         "SECURE_COOKIES": "0",
+        "CLAIMS_ENV_FILE": os.devnull,  # not the development .env (DEBUG=1) either
     }
     return env | loopback | extra
 

@@ -1,6 +1,8 @@
-"""SIGKILL the worker that is serving a write in the middle of its transaction (a test-only
-pause before commit holds it open): the write is not acknowledged, leaves no event and no
-change, the worker is back within seconds, and the chain still verifies.
+"""SIGKILL the worker that is serving a write in the middle of its transaction (a pause
+before commit holds it open: the middleware of ``tests.load.faults``, which the app's
+settings for this test, ``tests.load.settings``, add): the write is not acknowledged,
+leaves no event and no change, the worker is back within seconds, and the chain still
+verifies.
 
 CRASH_ROUNDS sets the number of kills (5 in CI; `make load` runs 20)."""
 
@@ -14,6 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.load import faults
 from tests.load.databases import Postgres
 from tests.load.families import Family
 from tests.load.harness import CRASH_ROUNDS, Result, Server, chain_verified, emit, wait_until
@@ -27,7 +30,7 @@ def told_of_crash(answer: int | str) -> bool:
 def test_a_worker_killed_mid_transaction_leaves_no_trace_and_comes_back(
     postgres_family: Family, pg_db: Postgres, tmp_path: Path
 ) -> None:
-    env = postgres_family.env | pg_db.env | {"CLAIMS_FAULT_INJECTION": "1"}
+    env = postgres_family.env | pg_db.env | {"DJANGO_SETTINGS_MODULE": "tests.load.settings"}
     recoveries: list[float] = []
     answers: list[int | str] = []
     partial, traces, outside_transaction = [], [], 0
@@ -38,7 +41,7 @@ def test_a_worker_killed_mid_transaction_leaves_no_trace_and_comes_back(
             op, before = f"crash-{round_}", pg_db.verdict(claim, client.username)
             (worker,) = server.workers()
             outcome: list[Result] = []
-            pause = {"X-Test-Pause-Before-Commit": "3"}
+            pause = {faults.HEADER: "3"}
             sender = threading.Thread(
                 target=lambda: outcome.append(client.post_verdict(claim, op, pause))  # noqa: B023
             )

@@ -15,8 +15,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from claims import signing
-from claims.audit_export import FORMATS, Filters, start_export
+from claims.log import signing
+from claims.log.export import FORMATS, Filters, start_export
 from claims.models import Article, Project
 
 

@@ -1,7 +1,7 @@
 """python manage.py verify_audit [--project SLUG]: check every project's audit trail.
 
 The hash chain, the indexed event columns against the signed bodies, and the live tables
-against the fold of the log: see ``claims.integrity``.
+against the fold of the log: see ``claims.log.integrity``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from claims.integrity import verify_project
+from claims.log.integrity import verify_project
 from claims.models import Project
 
 

@@ -27,8 +27,9 @@ tamper-proof: someone holding both the database and the signing key could rebuil
 whole chain and sign it. An earlier manifest kept somewhere else exposes that, which is
 what ``--anchor`` is for.
 
-The canonical JSON and the event hash here are copies of ``claims/audit.py``
-(``canonical_json``, ``event_hash``, ``HASH_DOMAIN``); a test keeps them in agreement.
+The chain's arithmetic (``canonical_json``, ``event_hash``, ``HASH_DOMAIN``) lives here
+and only here: the application's write path (``claims.log.chain``) imports it from this
+file, so what the server hashes and what this verifier recomputes cannot drift apart.
 """
 
 from __future__ import annotations
@@ -51,8 +52,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FORMAT = "claims-audit-export"
 VERSION = 1
-HASH_DOMAIN = b"claims.audit.v1\n"  # keep in sync with claims/audit.py
+# Domain separation: a hash made for this chain can never be confused with the sha256 of
+# some other document that happens to have the same bytes. Hashed into every event.
+HASH_DOMAIN = b"claims.audit.v1\n"
 GENESIS_HASH = "0" * 64
+# The action of the event that records an export (``claims.log.actions.Action``; this file
+# imports nothing of the application, and a test keeps the two equal).
+EXPORT_ACTION = "audit.exported"
 HEX64 = re.compile(r"[0-9a-f]{64}")
 EVENT_KEYS = {"seq", "prev_hash", "hash", "body"}
 BLOCK_BYTES = 64 * 1024  # lines read, and their bodies checked, at a time
@@ -117,18 +123,18 @@ def lone_surrogate(value: Any) -> str | None:
     return None
 
 
-# The chain's arithmetic: a copy of claims/audit.py ---------------------------------------
+# The chain's arithmetic: the one copy, which the write path imports ----------------------
 
 
 def canonical_json(data: Any) -> str:
-    """Sorted keys, compact separators, UTF-8 text, and no floats."""
+    """Sorted keys, compact separators, UTF-8 text, and no floats (their text is not unique)."""
     _reject_floats(data)
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return encode_canonical(data)
 
 
 def _reject_floats(value: Any) -> None:
     if isinstance(value, float):
-        raise TypeError("floats are not allowed")
+        raise TypeError("Audit bodies may not hold floats; store numbers as integers or strings.")
     if isinstance(value, dict):
         for item in value.values():
             _reject_floats(item)
@@ -142,9 +148,12 @@ def _refuse_number(text: str) -> Any:
 
 
 _strict = json.JSONDecoder(parse_float=_refuse_number, parse_constant=_refuse_number)
-_decode_strict = _strict.decode
-# Parsed JSON holds no cycles: without the check the encoder starts sooner, same output.
-_encode_canonical = json.JSONEncoder(
+# A stored body, parsed; ValueError for a float (or NaN, Infinity), which no canonical body
+# holds. Refusing them while parsing spares walking the parsed body for them.
+parse_body = _strict.decode
+# Canonical text of a value known to hold no floats (one parsed by ``parse_body``). JSON
+# values hold no cycles: without the check the encoder starts sooner, same output.
+encode_canonical = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
 ).encode
 
@@ -170,8 +179,8 @@ def parse_canonical(body: str) -> Any:
     ``canonical_json(json.loads(body))`` with the body, but refusing floats (and NaN)
     while parsing instead of walking the result. (:func:`canonical_bodies` does the same
     for a block of bodies at once; this checks them one by one when that fails.)"""
-    parsed = _decode_strict(body)
-    if _encode_canonical(parsed) != body:
+    parsed = parse_body(body)
+    if encode_canonical(parsed) != body:
         raise ValueError("not in canonical form")
     return parsed
 
@@ -273,7 +282,7 @@ def canonical_bodies(lines: list[dict[str, Any] | None]) -> list[Any] | None:
                 values.append(value)
                 texts.append(body)
             parsed.append(value)
-        canonical = _encode_canonical(values)
+        canonical = encode_canonical(values)
     except (StopIteration, ValueError, RecursionError):
         return None
     return parsed if canonical == "[" + ",".join(texts) + "]" else None
@@ -517,7 +526,7 @@ class Verifier:
             )
         if (
             self.anchor is not None
-            and parsed.get("action") == "audit.exported"
+            and parsed.get("action") == EXPORT_ACTION
             and isinstance(parsed.get("after"), dict)
             and parsed["after"].get("manifest_hash") == manifest_hash(self.anchor)
         ):

@@ -18,18 +18,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from claims.log import verify_export
 
 ENV_KEY = "CLAIMS_SIGNING_KEY"
 ENV_KEY_FILE = "CLAIMS_SIGNING_KEY_FILE"
 DEBUG_KEY_NAME = "signing-key.pem"
+
+# The key id as the offline verifier derives it: the first 16 hex digits of the sha256 of
+# the 32 raw bytes of the public key.
+key_id = verify_export.key_id
 
 
 class SigningKeyMissing(ImproperlyConfigured):
@@ -102,15 +107,6 @@ def private_key() -> Ed25519PrivateKey:
         f"No signing key: set {ENV_KEY} (PEM, or base64 of 32 raw bytes) or {ENV_KEY_FILE} "
         "to sign audit exports."
     )
-
-
-def raw_public_bytes(public: Ed25519PublicKey) -> bytes:
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def key_id(public: Ed25519PublicKey) -> str:
-    """First 16 hex digits of sha256 over the 32 raw bytes of the public key."""
-    return hashlib.sha256(raw_public_bytes(public)).hexdigest()[:16]
 
 
 def public_key_pem(key: Ed25519PrivateKey | None = None) -> str:

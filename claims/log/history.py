@@ -8,29 +8,20 @@ from __future__ import annotations
 
 import difflib
 import json
+import string
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from claims.log.actions import RULES, RevertBy
 from claims.models import AuditEvent, Member, Role, Verdict
 from claims.templatetags.claims_tags import web_host
 
 PAGE_SIZE = 50
 TEXT_FIELDS = {"rationale", "quote", "note", "title", "text"}
-REVERTABLE = {
-    "verdict.set",
-    "verdict.changed",
-    "verdict.cleared",
-    "evidence.added",
-    "evidence.removed",
-    "evidence.restored",
-    "claim.span_corrected",
-    "adjudication.set",
-    "adjudication.changed",
-    "adjudication.withdrawn",
-}
+REVERTABLE = frozenset(action for action, rule in RULES.items() if rule.revert is not None)
 
 
 @dataclass(frozen=True)
@@ -102,60 +93,45 @@ def _evidence(fields: dict[str, Any]) -> str:
     return f"{title} ({host})" if host else title
 
 
+def _fates(verdicts: dict[str, Any]) -> str:
+    """What a merge did with each analyst's verdicts, if it had any to decide on."""
+    fates = ", ".join(f"{name}: {what['outcome']}" for name, what in sorted(verdicts.items()))
+    return f" (verdicts: {fates})" if fates else ""
+
+
+class Words(string.Formatter):
+    """Renders a rule's words (``claims.log.actions.Rule.words``): ``str.format`` fields
+    over the body's ``before``, ``after`` and ``target``, and these format specs."""
+
+    SPECS = {
+        "verdict": _verdict,  # a verdict's or adjudication's state: "outdated, since ..."
+        "evidence": _evidence,  # evidence fields: its title and where its link goes
+        "fates": _fates,  # a merge's verdicts
+        "count": lambda items: str(len(items)),
+    }
+    FIELDS = ("before", "after", "target")
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if format_spec in self.SPECS:
+            return self.SPECS[format_spec](value)
+        return super().format_field(value, format_spec)
+
+
+WORDS = Words()
+
+
 def describe(body: dict[str, Any]) -> str:
     """The action in words, without the actor: 'changed their verdict from supported to
     outdated, since 2022-02-24'."""
-    action, before, after = body["action"], body.get("before"), body.get("after")
-    target = body.get("target") or {}
-    match action:
-        case "verdict.set":
-            return f"set their verdict to {_verdict(after)}"
-        case "verdict.changed":
-            return f"changed their verdict from {_verdict(before)} to {_verdict(after)}"
-        case "verdict.cleared":
-            return f"cleared their verdict (it was {_verdict(before)})"
-        case "evidence.added":
-            return f"added {after['stance']} evidence: {_evidence(after)}"
-        case "evidence.removed":
-            return f"removed evidence: {_evidence(before)}"
-        case "evidence.restored":
-            return f"restored evidence: {_evidence(after)}"
-        case "claim.span_corrected":
-            return f"corrected the claim's text to “{after['text']}”"
-        case "claim.split":
-            return (
-                f"split the claim in two; the new claim {after['right']['claim']} reads "
-                f"“{after['right']['text']}”"
-            )
-        case "claim.merged":
-            fates = ", ".join(
-                f"{name}: {what['outcome']}" for name, what in sorted(after["verdicts"].items())
-            )
-            return f"merged claim {before['right']['claim']} into this one" + (
-                f" (verdicts: {fates})" if fates else ""
-            )
-        case "adjudication.set":
-            return f"adjudicated the claim as {_verdict(after)}"
-        case "adjudication.changed":
-            return f"changed the adjudication from {_verdict(before)} to {_verdict(after)}"
-        case "adjudication.withdrawn":
-            return f"withdrew the adjudication (it was {_verdict(before)})"
-        case "article.imported":
-            return f"imported “{after['title']}” ({len(after['claims'])} claims)"
-        case "project.created":
-            return f"created the project “{after['name']}”"
-        case "member.added":
-            return f"added {after['user']} as {after['role']}"
-        case "member.role_changed":
-            return f"made {after['user']} {after['role']} (was {before['role']})"
-        case "member.removed":
-            return f"removed {before['user']} (was {before['role']})"
-        case "audit.exported":
-            return f"exported the audit trail ({(after or {}).get('format', '')})"
-        case _:
-            return action.replace(".", " ").replace("_", " ") + (
-                f" on claim {target['claim']}" if "claim" in target else ""
-            )
+    action, target = body["action"], body.get("target") or {}
+    rule = RULES.get(action)
+    if rule is None:  # not an action the write path writes (a rebuilt chain could hold any)
+        return action.replace(".", " ").replace("_", " ") + (
+            f" on claim {target['claim']}" if "claim" in target else ""
+        )
+    return WORDS.format(
+        rule.words, before=body.get("before"), after=body.get("after"), target=target
+    )
 
 
 def entry(event: AuditEvent, *, diffs: bool = True) -> Entry:
@@ -197,14 +173,17 @@ def page(events: QuerySet[AuditEvent], before: int | None) -> tuple[list[AuditEv
 
 def may_revert(entry: Entry, member: Member) -> bool:
     """Whether ``member`` may make the change that reverting this entry makes."""
-    if entry.action not in REVERTABLE:
+    rule = RULES.get(entry.action)
+    if rule is None or rule.revert is None:
         return False
-    name = member.user.get_username()
-    if entry.action.startswith("verdict."):
-        return entry.actor == name
-    if entry.action.startswith("evidence."):
-        return entry.actor == name or member.at_least(Role.ADMIN)
-    return member.at_least(Role.REVIEWER)
+    mine = entry.actor == member.user.get_username()
+    match rule.revert.by:
+        case RevertBy.ACTOR:
+            return mine
+        case RevertBy.ACTOR_OR_ADMIN:
+            return mine or member.at_least(Role.ADMIN)
+        case RevertBy.REVIEWER:
+            return member.at_least(Role.REVIEWER)
 
 
 def entries(events: list[AuditEvent], member: Member) -> list[Entry]:

@@ -3,6 +3,8 @@ re-applies the event's ``before`` and names the event it reverts.
 
 ``plan()`` reads the current state and says whether it moved on since the event (then
 the user is asked before anything is overwritten); ``Plan.apply()`` makes the change.
+Which events revert, and how, is their rule's (``claims.log.actions.RULES``): one plan
+per kind of :class:`~claims.log.actions.Undo`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from claims.log.actions import RULES, Undo
 from claims.models import Adjudication, AuditEvent, Claim, Evidence, Project, Verdict
 
 
@@ -53,38 +57,36 @@ def _claim(project: Project, claim_id: int) -> Claim:
 
 def plan(project: Project, event: AuditEvent) -> Plan:
     body = json.loads(event.body)
-    action, seq, target = body["action"], event.seq, body["target"]
+    rule = RULES.get(body["action"])
+    if rule is None or rule.revert is None:
+        raise NotRevertable("Only verdicts, evidence, text corrections and adjudications revert.")
+    return PLANS[rule.revert.undo](project, event.seq, body)
+
+
+def _span_plan(project: Project, seq: int, body: dict[str, Any]) -> Plan:
     before, after = body["before"], body["after"]
-    if action.startswith(("verdict.", "adjudication.")):
-        adjudication = action.startswith("adjudication.")
-        return _status_plan(project, seq, target, before, after, adjudication=adjudication)
-    if action.startswith("evidence."):
-        return _evidence_plan(project, seq, target, action)
-    if action == "claim.span_corrected":
-        claim = _claim(project, target["claim"])
-        now = {"start": claim.start, "end": claim.end}
-        return Plan(
-            seq,
-            f"the text of claim {claim.ordinal}",
-            claim.span(),
-            before,
-            claim.version,
-            now != {"start": after["start"], "end": after["end"]},
-            lambda user, version: claim.correct_span(
-                user,
-                start=before["start"],
-                end=before["end"],
-                expected_version=version,
-                reverts=seq,
-            ),
-        )
-    raise NotRevertable("Only verdicts, evidence, text corrections and adjudications revert.")
+    claim = _claim(project, body["target"]["claim"])
+    now = {"start": claim.start, "end": claim.end}
+    return Plan(
+        seq,
+        f"the text of claim {claim.ordinal}",
+        claim.span(),
+        before,
+        claim.version,
+        now != {"start": after["start"], "end": after["end"]},
+        lambda user, version: claim.correct_span(
+            user,
+            start=before["start"],
+            end=before["end"],
+            expected_version=version,
+            reverts=seq,
+        ),
+    )
 
 
-def _status_plan(
-    project: Project, seq: int, target: dict, before: Any, after: Any, *, adjudication: bool
-) -> Plan:
+def _status_plan(project: Project, seq: int, body: dict[str, Any], *, adjudication: bool) -> Plan:
     """An analyst's verdict or the reviewer's adjudication: the same shape, other verbs."""
+    target, before, after = body["target"], body["before"], body["after"]
     claim = _claim(project, target["claim"])
     if adjudication:
         row: Verdict | Adjudication | None = Adjudication.objects.filter(claim=claim).first()
@@ -111,17 +113,17 @@ def _status_plan(
     return Plan(seq, what, current, before, row.version if row else 0, current != after, change)
 
 
-def _evidence_plan(project: Project, seq: int, target: dict, action: str) -> Plan:
+def _evidence_plan(project: Project, seq: int, body: dict[str, Any], *, remove: bool) -> Plan:
+    """Remove evidence that was added or restored; restore evidence that was removed."""
     evidence = (
         Evidence.objects.select_related("claim__article", "added_by")
-        .filter(pk=target["evidence"], claim__article__project=project)
+        .filter(pk=body["target"]["evidence"], claim__article__project=project)
         .first()
     )
     if evidence is None:
         raise NotRevertable("That evidence no longer exists.")
     evidence.claim.article.project = project
     removed_now = evidence.removed_at is not None
-    remove = action in ("evidence.added", "evidence.restored")
     if removed_now == remove:
         state = "removed" if remove else "in place"
         raise NotRevertable(f"Nothing to revert: the evidence is already {state}.")
@@ -141,3 +143,12 @@ def _evidence_plan(project: Project, seq: int, target: dict, action: str) -> Pla
         False,
         change,
     )
+
+
+PLANS: dict[Undo, Callable[[Project, int, dict[str, Any]], Plan]] = {
+    Undo.VERDICT: partial(_status_plan, adjudication=False),
+    Undo.ADJUDICATION: partial(_status_plan, adjudication=True),
+    Undo.REMOVE_EVIDENCE: partial(_evidence_plan, remove=True),
+    Undo.RESTORE_EVIDENCE: partial(_evidence_plan, remove=False),
+    Undo.SPAN: _span_plan,
+}

@@ -1,75 +1,58 @@
-"""The one write path for audit events: canonical bodies, the hash chain, verification.
+"""The one write path for audit events, the hash chain, and its verification.
 
 Every state change runs inside :func:`writing`, which locks the project's chain head
-before anything else, and appends exactly one :class:`~claims.models.AuditEvent`.
-The verification half (:class:`ChainCheck`) is pure; ``claims.integrity`` builds on it
+before anything else, and appends exactly one :class:`~claims.models.AuditEvent`, whose
+action is a member of :class:`~claims.log.actions.Action`. Canonical JSON and the event
+hash come from the offline verifier (``claims.log.verify_export``), their one copy. The
+verification half (:class:`ChainCheck`) is pure; ``claims.log.integrity`` builds on it
 to check the rest of what ``verify_audit`` checks.
+
+This module imports neither the models (they import it) nor the HTTP layer: the
+middleware sets and reads the two context variables below.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from claims.middleware import operation_id, pause_before_commit, write_committed
+from claims.log.actions import Action
+from claims.log.verify_export import (
+    GENESIS_HASH,
+    canonical_json,
+    encode_canonical,
+    event_hash,
+    parse_body,
+)
 
 if TYPE_CHECKING:
     from claims.models import AuditChain, AuditEvent, Project
-
-GENESIS_HASH = "0" * 64
-# Domain separation: a hash made for this chain can never be confused with the sha256
-# of some other document that happens to have the same bytes.
-HASH_DOMAIN = b"claims.audit.v1\n"
 
 
 class AuditError(RuntimeError):
     """A change tried to write no event, or several, where exactly one is required."""
 
 
-_encode_canonical = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False
-).encode
+# The model whose row is the head of a project's chain. Found through the app registry,
+# not imported: the models import this module, and imports run one way.
+CHAIN_MODEL = "claims.AuditChain"
 
-
-def canonical_json(data: Any) -> str:
-    """Sorted keys, compact separators, UTF-8 text, and no floats (their text is not unique)."""
-    _reject_floats(data)
-    return _encode_canonical(data)
-
-
-def _reject_floats(value: Any) -> None:
-    if isinstance(value, float):
-        raise TypeError("Audit bodies may not hold floats; store numbers as integers or strings.")
-    if isinstance(value, dict):
-        for item in value.values():
-            _reject_floats(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _reject_floats(item)
-
-
-def _refuse_float(text: str) -> Any:
-    raise ValueError(f"a float ({text}) in an audit body")
-
-
-# A stored body, parsed; ValueError for a float (or NaN, Infinity), which no canonical body
-# holds. Refusing them while parsing spares walking the parsed body for them.
-parse_body = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float).decode
-
-
-def event_hash(prev_hash: str, body: str) -> str:
-    return hashlib.sha256(
-        HASH_DOMAIN + prev_hash.encode("ascii") + body.encode("utf-8")
-    ).hexdigest()
+# The client's operation id for the write this request makes, recorded in its audit event
+# so that a client can match acknowledged writes to events (set by the middleware).
+operation_id: ContextVar[str | None] = ContextVar("operation_id", default=None)
+# Set once this request's change is committed, so that a database that fails afterwards
+# (while rendering the answer) is not reported as "nothing was saved" (read by the
+# middleware).
+write_committed: ContextVar[bool] = ContextVar("write_committed", default=False)
 
 
 def utc_stamp(moment: dt.datetime) -> str:
@@ -87,7 +70,7 @@ class Writer:
     def append(
         self,
         *,
-        action: str,
+        action: Action,
         actor: Any,
         target: dict[str, Any],
         before: Any = None,
@@ -97,13 +80,14 @@ class Writer:
         other_claim_id: int | None = None,
         reverts: int | None = None,
     ) -> AuditEvent:
-        from claims.models import AuditEvent
-
+        if not isinstance(action, Action):
+            # A bare string would be hashed into the chain for good: a typo must fail here.
+            raise TypeError(f"{action!r} is not an audit action (claims.log.actions.Action).")
         chain = self.chain
         now = timezone.now()
         seq = chain.head_seq + 1
         data = {
-            "action": action,
+            "action": action.value,
             "actor": actor.get_username() if actor is not None else None,
             "after": after,
             "at": utc_stamp(now),
@@ -118,13 +102,12 @@ class Writer:
         if op is not None:
             data["op"] = op  # the client's operation id, to match acknowledged writes
         body = canonical_json(data)
-        event = AuditEvent.objects.create(
-            chain=chain,
+        event = chain.events.create(
             seq=seq,
             prev_hash=chain.head_hash,
             hash=event_hash(chain.head_hash, body),
             body=body,
-            action=action,
+            action=action.value,
             actor=actor,
             article_id=article_id,
             claim_id=claim_id,
@@ -141,29 +124,24 @@ class Writer:
         self.skipped = True
 
 
-# Only the concurrency test's control run turns this off, to show that the UNIQUE(chain,
-# seq) constraint and the verifier catch what the lock prevents.
-LOCK_CHAIN = True
+def lock_head(chains: QuerySet[AuditChain]) -> QuerySet[AuditChain]:
+    """The chain's head row, locked until the transaction ends: writers of one project
+    queue here, and each appends after the head the one before it left."""
+    return chains.select_for_update()
 
 
 @contextmanager
 def writing(project: Project) -> Iterator[Writer]:
     """One transaction that locks the chain head first and must append exactly one event."""
-    from claims.models import AuditChain
-
+    chains = apps.get_model(CHAIN_MODEL)._default_manager.filter(project_id=project.pk)
     with transaction.atomic():
-        chains = AuditChain.objects.all()
-        if LOCK_CHAIN:
-            chains = chains.select_for_update()
-        chain = chains.get(project_id=project.pk)
+        chain = lock_head(chains).get()
         chain.project = project  # the body names it: no need to read it again
         writer = Writer(chain)
         yield writer
         count = len(writer.events)
         if count != 1 and not (count == 0 and writer.skipped):
             raise AuditError(f"A change must write exactly one audit event; it wrote {count}.")
-        if pause_before_commit.get():
-            time.sleep(pause_before_commit.get())  # fault-injection tests only
     if writer.events and not transaction.get_connection().in_atomic_block:
         write_committed.set(True)  # the change is durable, whatever happens next
 
@@ -180,7 +158,7 @@ class Problem:
 class ChainCheck:
     """Recomputes a chain one event at a time, in seq order. Pure.
 
-    :func:`verify_rows` drives it over bare rows; ``claims.integrity`` drives it too, and
+    :func:`verify_rows` drives it over bare rows; ``claims.log.integrity`` drives it too, and
     checks and folds each parsed body in the same pass.
     """
 
@@ -201,7 +179,7 @@ class ChainCheck:
             parsed = parse_body(body)
         except ValueError:
             return None, Problem(seq, "body is not valid canonical JSON")
-        if _encode_canonical(parsed) != body:
+        if encode_canonical(parsed) != body:
             return None, Problem(seq, "body is not in canonical form")
         if not isinstance(parsed, dict) or parsed.get("seq") != seq:
             return None, Problem(seq, "body names a different seq")

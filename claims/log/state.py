@@ -1,13 +1,12 @@
-"""The state of a project folded from its audit events: what it was at any past moment.
+"""A project as its audit log tells it: plain data, and how each kind of event changes it.
 
-``fold(bodies)`` replays event bodies in seq order and is pure (no Django). Folding the
-whole log must give exactly what the database holds now: ``verify_audit`` compares the two
-(``claims.integrity``), so a write that bypassed the write path shows.
+Each function here is one rule's change (``claims.log.actions.RULES``); ``claims.log.fold``
+replays a log through them. Pure: no Django.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,21 +77,12 @@ class State:
     evidence: dict[int, EvidenceState] = field(default_factory=dict)
     adjudications: dict[int, AdjudicationState] = field(default_factory=dict)
 
-    def apply(self, body: dict[str, Any]) -> None:
-        handler = HANDLERS.get(body["action"])
-        if handler is not None:
-            handler(self, body)
-        self.seq = body["seq"]
+
+# How one event changes the state: the body of the event, parsed.
+Change = Callable[[State, dict[str, Any]], None]
 
 
-def fold(bodies: Iterable[dict[str, Any]]) -> State:
-    state = State()
-    for body in bodies:
-        state.apply(body)
-    return state
-
-
-def _project_created(state: State, body: dict[str, Any]) -> None:
+def project_created(state: State, body: dict[str, Any]) -> None:
     after = body["after"]
     state.project = ProjectState(
         body["target"]["slug"], after["name"], after["blind"], after["min_verdicts"]
@@ -101,14 +91,14 @@ def _project_created(state: State, body: dict[str, Any]) -> None:
         state.members[after["admin"]] = "admin"
 
 
-def _member(state: State, body: dict[str, Any]) -> None:
+def membership_written(state: State, body: dict[str, Any]) -> None:
     if body["after"] is None:
         state.members.pop(body["before"]["user"], None)
     else:
         state.members[body["after"]["user"]] = body["after"]["role"]
 
 
-def _imported(state: State, body: dict[str, Any]) -> None:
+def article_imported(state: State, body: dict[str, Any]) -> None:
     article, after = body["target"]["article"], body["after"]
     state.articles[article] = ArticleState(
         article,
@@ -123,7 +113,7 @@ def _imported(state: State, body: dict[str, Any]) -> None:
         state.claims[claim_id] = ClaimState(claim_id, article, start, end)
 
 
-def _verdict(state: State, body: dict[str, Any]) -> None:
+def verdict_written(state: State, body: dict[str, Any]) -> None:
     key = (body["target"]["claim"], body["target"]["analyst"])
     previous = state.verdicts.get(key)
     version = previous.version + 1 if previous else 1
@@ -136,26 +126,30 @@ def _verdict(state: State, body: dict[str, Any]) -> None:
     )
 
 
-def _evidence_added(state: State, body: dict[str, Any]) -> None:
+def evidence_added(state: State, body: dict[str, Any]) -> None:
     target = body["target"]
     state.evidence[target["evidence"]] = EvidenceState(
         target["evidence"], target["claim"], dict(body["after"])
     )
 
 
-def _evidence_removed(state: State, body: dict[str, Any]) -> None:
+def evidence_removed(state: State, body: dict[str, Any]) -> None:
     evidence = state.evidence[body["target"]["evidence"]]
-    evidence.removed = body["action"] == "evidence.removed"
-    evidence.removed_by = body["actor"] if evidence.removed else None
+    evidence.removed, evidence.removed_by = True, body["actor"]
 
 
-def _span(state: State, body: dict[str, Any]) -> None:
+def evidence_restored(state: State, body: dict[str, Any]) -> None:
+    evidence = state.evidence[body["target"]["evidence"]]
+    evidence.removed, evidence.removed_by = False, None
+
+
+def span_corrected(state: State, body: dict[str, Any]) -> None:
     claim = state.claims[body["target"]["claim"]]
     claim.start, claim.end = body["after"]["start"], body["after"]["end"]
     claim.version += 1
 
 
-def _split(state: State, body: dict[str, Any]) -> None:
+def claim_split(state: State, body: dict[str, Any]) -> None:
     left, right = body["after"]["left"], body["after"]["right"]
     claim = state.claims[left["claim"]]
     claim.end = left["end"]
@@ -173,7 +167,7 @@ def _split(state: State, body: dict[str, Any]) -> None:
         state.evidence[new] = EvidenceState(new, right["claim"], dict(source.fields))
 
 
-def _merged(state: State, body: dict[str, Any]) -> None:
+def claims_merged(state: State, body: dict[str, Any]) -> None:
     merged = body["after"]["merged"]
     first, second = merged["claim"], body["before"]["right"]["claim"]
     state.claims[first].end = merged["end"]
@@ -197,7 +191,7 @@ def _merged(state: State, body: dict[str, Any]) -> None:
     del state.claims[second]
 
 
-def _adjudication(state: State, body: dict[str, Any]) -> None:
+def adjudication_written(state: State, body: dict[str, Any]) -> None:
     claim = body["target"]["claim"]
     previous = state.adjudications.get(claim)
     version = previous.version + 1 if previous else 1
@@ -205,24 +199,3 @@ def _adjudication(state: State, body: dict[str, Any]) -> None:
     state.adjudications[claim] = AdjudicationState(
         after["status"], after["rationale"], after["as_of"], body["actor"], version
     )
-
-
-HANDLERS = {
-    "project.created": _project_created,
-    "member.added": _member,
-    "member.role_changed": _member,
-    "member.removed": _member,
-    "article.imported": _imported,
-    "verdict.set": _verdict,
-    "verdict.changed": _verdict,
-    "verdict.cleared": _verdict,
-    "evidence.added": _evidence_added,
-    "evidence.removed": _evidence_removed,
-    "evidence.restored": _evidence_removed,
-    "claim.span_corrected": _span,
-    "claim.split": _split,
-    "claim.merged": _merged,
-    "adjudication.set": _adjudication,
-    "adjudication.changed": _adjudication,
-    "adjudication.withdrawn": _adjudication,
-}

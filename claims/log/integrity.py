@@ -2,13 +2,13 @@
 
 One pass over a project's events checks three things, and stops at the first problem:
 
-1. the chain (:class:`~claims.audit.ChainCheck`): every event unaltered, none missing,
+1. the chain (:class:`~claims.log.chain.ChainCheck`): every event unaltered, none missing,
    inserted or reordered;
 2. the indexed columns: ``action``, ``actor``, ``created_at``, ``article_id``,
    ``claim_id`` and ``other_claim_id`` repeat parts of the signed body so that activity
    filters, as-of pages and blind review can use indexes; no hash covers them, so each is
    compared with the body it repeats;
-3. the live tables: the bodies are folded (:func:`claims.fold.fold`) as they pass, and
+3. the live tables: the bodies are folded (:func:`claims.log.fold.fold`) as they pass, and
    the fold must equal the rows the tables hold now, so that a row changed outside the
    write path shows.
 
@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count
 
-from claims.audit import ChainCheck, Problem, utc_stamp
-from claims.fold import (
+from claims.log.actions import Action
+from claims.log.chain import ChainCheck, Problem, utc_stamp
+from claims.log.fold import apply
+from claims.log.state import (
     AdjudicationState,
     ArticleState,
     ClaimState,
@@ -83,15 +85,15 @@ EVENT_FIELDS = tuple("actor__username" if f == "actor" else f for f in EventRow.
 
 
 def indexed_columns(body: dict[str, Any]) -> dict[str, Any]:
-    """What ``audit.Writer.append`` stores beside this body, as the body says it must be:
+    """What ``claims.log.chain.Writer.append`` stores beside this body, as the body says it must be:
     the actor by username, the time as the body's stamp."""
     action, target = body["action"], body["target"]
     article, other = target.get("article"), None
-    if action == "claim.split":  # the new right-hand part
+    if action == Action.CLAIM_SPLIT:  # the new right-hand part
         other = body["after"]["right"]["claim"]
-    elif action == "claim.merged":  # the absorbed claim
+    elif action == Action.CLAIM_MERGED:  # the absorbed claim
         other = body["before"]["right"]["claim"]
-    elif action == "audit.exported":  # an export of one article is filed under it
+    elif action == Action.AUDIT_EXPORTED:  # an export of one article is filed under it
         article = body["after"]["filters"]["article"]
     return {
         "action": action,
@@ -149,7 +151,7 @@ def check_log(
             try:
                 problem = column_problem(row, body)
                 if problem is None:
-                    state.apply(body)
+                    apply(state, body)
             except (KeyError, TypeError, ValueError, AttributeError) as error:
                 # A hashed body the write path could not have written: the chain was rebuilt.
                 problem = Problem(row.seq, f"body cannot be replayed ({error!r})")

@@ -18,7 +18,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from claims.fold import State, fold
+from claims.log.fold import fold
+from claims.log.state import State
 from claims.models import (
     Adjudication,
     Article,

@@ -41,8 +41,11 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from claims import audit, signing
 from claims.exports import safe_cell
+from claims.log import signing
+from claims.log.actions import Action
+from claims.log.chain import utc_stamp, writing
+from claims.log.verify_export import HASH_DOMAIN, canonical_json, manifest_hash, signed_bytes
 from claims.models import (
     Adjudication,
     Article,
@@ -54,7 +57,6 @@ from claims.models import (
 
 FORMAT = "claims-audit-export"
 VERSION = 1
-EXPORT_ACTION = "audit.exported"
 CHUNK_ROWS = 2000  # rows fetched per round trip
 # Events per chunk of the JSON Lines and CSV streams: some 32-64 KB, which stays in the CPU
 # cache while it is joined, encoded, digested and written (2,000 lines at once are slower).
@@ -167,11 +169,11 @@ def start_export(
         chosen = annotation_selection if fmt == "annotations" else review_selection
         selection, write = chosen(project, filters)
         count = selection.count()
-    with audit.writing(project) as writer:
+    with writing(project) as writer:
         if signed is not None:
             signed.seal(previous_manifest_hash(writer.chain))
         event = writer.append(
-            action=EXPORT_ACTION,
+            action=Action.AUDIT_EXPORTED,
             actor=actor,
             target={"type": "export", "format": fmt},
             after={
@@ -244,15 +246,10 @@ def event_lines(events: models.QuerySet) -> Iterator[tuple[tuple[Row, ...], str]
 # The signed chain ------------------------------------------------------------------------
 
 
-def manifest_hash(manifest: dict[str, Any]) -> str:
-    """sha256 of the manifest's canonical JSON (signature included): what exports chain by."""
-    return hashlib.sha256(audit.canonical_json(manifest).encode("utf-8")).hexdigest()
-
-
 def previous_manifest_hash(chain: AuditChain) -> str | None:
     """The manifest hash recorded by the project's latest signed export, if any."""
     bodies = (
-        AuditEvent.objects.filter(chain=chain, action=EXPORT_ACTION)
+        AuditEvent.objects.filter(chain=chain, action=Action.AUDIT_EXPORTED)
         .order_by("-seq")
         .values_list("body", flat=True)
     )
@@ -286,7 +283,7 @@ class SignedChain:
             count += len(rows)
             head_seq, _prev, head_hash, _body = rows[-1]
         self.count, self.digest = count, digest.hexdigest()
-        created = audit.utc_stamp(timezone.now())
+        created = utc_stamp(timezone.now())
         header = {
             "type": "header",
             "format": FORMAT,
@@ -294,11 +291,11 @@ class SignedChain:
             "project": project.slug,
             "filters": filters.as_dict(),
             "contiguous": filters.contiguous,
-            "hash_domain": audit.HASH_DOMAIN.decode("ascii"),
+            "hash_domain": HASH_DOMAIN.decode("ascii"),
             "key_id": self.key_id,
             "created_at": created,
         }
-        self.header_line = audit.canonical_json(header) + "\n"
+        self.header_line = canonical_json(header) + "\n"
         self.unsigned = {
             "type": "manifest",
             "project": project.slug,
@@ -317,7 +314,7 @@ class SignedChain:
 
     def seal(self, previous: str | None) -> None:
         unsigned = {**self.unsigned, "previous_manifest_hash": previous}
-        signature = signing.sign(self.key, audit.canonical_json(unsigned).encode("utf-8"))
+        signature = signing.sign(self.key, signed_bytes(unsigned))
         self.manifest = {**unsigned, "signature": signature}
 
     @property
@@ -334,7 +331,7 @@ class SignedChain:
             yield text
         if digest.hexdigest() != self.digest:
             raise ExportChanged("The events changed between the two passes; export stopped.")
-        yield audit.canonical_json(self.manifest) + "\n"
+        yield canonical_json(self.manifest) + "\n"
 
 
 # CSV for people --------------------------------------------------------------------------
@@ -451,10 +448,10 @@ def annotation_selection(project: Project, filters: Filters) -> tuple[models.Que
         claim_id=models.OuterRef("claim_id"),
         actor_id=models.OuterRef("analyst_id"),
     ).order_by("-seq")
-    set_at = verdict_events.filter(action="verdict.set").values("created_at")[:1]
-    changed_at = verdict_events.filter(action__in=["verdict.set", "verdict.changed"]).values(
-        "created_at"
-    )[:1]
+    set_at = verdict_events.filter(action=Action.VERDICT_SET).values("created_at")[:1]
+    changed_at = verdict_events.filter(
+        action__in=[Action.VERDICT_SET, Action.VERDICT_CHANGED]
+    ).values("created_at")[:1]
     verdicts = Verdict.objects.filter(claim__article__project=project).exclude(status="")
     if filters.article is not None:
         verdicts = verdicts.filter(claim__article_id=filters.article)
@@ -491,8 +488,8 @@ def web_annotation(verdict: Verdict, article: Article, project: Project) -> dict
         "type": "Annotation",
         "motivation": "assessing",
         "creator": creator,
-        "created": audit.utc_stamp(created),
-        "modified": audit.utc_stamp(modified),
+        "created": utc_stamp(created),
+        "modified": utc_stamp(modified),
         "body": {
             "type": "TextualBody",
             "purpose": "assessing",

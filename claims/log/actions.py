@@ -1,0 +1,206 @@
+"""Every action an audit event can record, and one rule per action.
+
+A rule says how the event reads in words (a ``str.format`` template over the body's
+``before``, ``after`` and ``target``, rendered by ``claims.log.history``), how the fold
+applies it (a change in ``claims.log.state``), whether and by whom it can be reverted,
+and the activity group it is filtered under. Adding an action is one member of
+:class:`Action` and one row of :data:`RULES`; ``tests/test_actions.py`` checks that every
+member has its row and that every row's parts exist.
+
+Pure: no Django here, so that the fold which uses this table stays pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+from claims.log import state
+from claims.log.state import Change
+
+
+class Action(StrEnum):
+    """What an event records. Each value is hashed into every event that names it: a value
+    never changes once events carry it."""
+
+    VERDICT_SET = "verdict.set"
+    VERDICT_CHANGED = "verdict.changed"
+    VERDICT_CLEARED = "verdict.cleared"
+    EVIDENCE_ADDED = "evidence.added"
+    EVIDENCE_REMOVED = "evidence.removed"
+    EVIDENCE_RESTORED = "evidence.restored"
+    CLAIM_SPAN_CORRECTED = "claim.span_corrected"
+    CLAIM_SPLIT = "claim.split"
+    CLAIM_MERGED = "claim.merged"
+    ADJUDICATION_SET = "adjudication.set"
+    ADJUDICATION_CHANGED = "adjudication.changed"
+    ADJUDICATION_WITHDRAWN = "adjudication.withdrawn"
+    ARTICLE_IMPORTED = "article.imported"
+    MEMBER_ADDED = "member.added"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    PROJECT_CREATED = "project.created"
+    AUDIT_EXPORTED = "audit.exported"
+
+
+class Group(StrEnum):
+    """The activity filters, in the order the filter lists them. A group holds the actions
+    whose value starts with its name and a dot (the filter matches that prefix)."""
+
+    VERDICT = "verdict"
+    EVIDENCE = "evidence"
+    CLAIM = "claim"
+    ADJUDICATION = "adjudication"
+    ARTICLE = "article"
+    MEMBER = "member"
+    AUDIT = "audit"
+
+
+class Undo(Enum):
+    """How a revert re-applies an event's ``before``: ``claims.log.revert`` plans each kind."""
+
+    VERDICT = "the analyst's verdict as it was"
+    ADJUDICATION = "the adjudication as it was"
+    REMOVE_EVIDENCE = "the evidence removed again"
+    RESTORE_EVIDENCE = "the evidence restored"
+    SPAN = "the claim's text as it was"
+
+
+class RevertBy(Enum):
+    """Who may revert an event: whoever may make the change that reverting it makes."""
+
+    ACTOR = "the one who made it"
+    ACTOR_OR_ADMIN = "the one who made it, or an admin"
+    REVIEWER = "a reviewer or an admin"
+
+
+@dataclass(frozen=True)
+class Revert:
+    undo: Undo
+    by: RevertBy
+
+
+@dataclass(frozen=True)
+class Rule:
+    words: str  # without the actor: "set their verdict to {after:verdict}"
+    fold: Change | None  # None: the event changes nothing the fold holds
+    revert: Revert | None  # None: the event cannot be reverted
+    group: Group | None  # None: no activity filter lists it
+
+
+ANALYST_VERDICT = Revert(Undo.VERDICT, RevertBy.ACTOR)
+ADJUDICATION = Revert(Undo.ADJUDICATION, RevertBy.REVIEWER)
+
+RULES: dict[Action, Rule] = {
+    Action.VERDICT_SET: Rule(
+        "set their verdict to {after:verdict}",
+        state.verdict_written,
+        ANALYST_VERDICT,
+        Group.VERDICT,
+    ),
+    Action.VERDICT_CHANGED: Rule(
+        "changed their verdict from {before:verdict} to {after:verdict}",
+        state.verdict_written,
+        ANALYST_VERDICT,
+        Group.VERDICT,
+    ),
+    Action.VERDICT_CLEARED: Rule(
+        "cleared their verdict (it was {before:verdict})",
+        state.verdict_written,
+        ANALYST_VERDICT,
+        Group.VERDICT,
+    ),
+    Action.EVIDENCE_ADDED: Rule(
+        "added {after[stance]} evidence: {after:evidence}",
+        state.evidence_added,
+        Revert(Undo.REMOVE_EVIDENCE, RevertBy.ACTOR_OR_ADMIN),
+        Group.EVIDENCE,
+    ),
+    Action.EVIDENCE_REMOVED: Rule(
+        "removed evidence: {before:evidence}",
+        state.evidence_removed,
+        Revert(Undo.RESTORE_EVIDENCE, RevertBy.ACTOR_OR_ADMIN),
+        Group.EVIDENCE,
+    ),
+    Action.EVIDENCE_RESTORED: Rule(
+        "restored evidence: {after:evidence}",
+        state.evidence_restored,
+        Revert(Undo.REMOVE_EVIDENCE, RevertBy.ACTOR_OR_ADMIN),
+        Group.EVIDENCE,
+    ),
+    Action.CLAIM_SPAN_CORRECTED: Rule(
+        "corrected the claim's text to “{after[text]}”",
+        state.span_corrected,
+        Revert(Undo.SPAN, RevertBy.REVIEWER),
+        Group.CLAIM,
+    ),
+    Action.CLAIM_SPLIT: Rule(
+        "split the claim in two; the new claim {after[right][claim]} reads “{after[right][text]}”",
+        state.claim_split,
+        None,
+        Group.CLAIM,
+    ),
+    Action.CLAIM_MERGED: Rule(
+        "merged claim {before[right][claim]} into this one{after[verdicts]:fates}",
+        state.claims_merged,
+        None,
+        Group.CLAIM,
+    ),
+    Action.ADJUDICATION_SET: Rule(
+        "adjudicated the claim as {after:verdict}",
+        state.adjudication_written,
+        ADJUDICATION,
+        Group.ADJUDICATION,
+    ),
+    Action.ADJUDICATION_CHANGED: Rule(
+        "changed the adjudication from {before:verdict} to {after:verdict}",
+        state.adjudication_written,
+        ADJUDICATION,
+        Group.ADJUDICATION,
+    ),
+    Action.ADJUDICATION_WITHDRAWN: Rule(
+        "withdrew the adjudication (it was {before:verdict})",
+        state.adjudication_written,
+        ADJUDICATION,
+        Group.ADJUDICATION,
+    ),
+    Action.ARTICLE_IMPORTED: Rule(
+        "imported “{after[title]}” ({after[claims]:count} claims)",
+        state.article_imported,
+        None,
+        Group.ARTICLE,
+    ),
+    Action.MEMBER_ADDED: Rule(
+        "added {after[user]} as {after[role]}",
+        state.membership_written,
+        None,
+        Group.MEMBER,
+    ),
+    Action.MEMBER_ROLE_CHANGED: Rule(
+        "made {after[user]} {after[role]} (was {before[role]})",
+        state.membership_written,
+        None,
+        Group.MEMBER,
+    ),
+    Action.MEMBER_REMOVED: Rule(
+        "removed {before[user]} (was {before[role]})",
+        state.membership_written,
+        None,
+        Group.MEMBER,
+    ),
+    Action.PROJECT_CREATED: Rule(
+        "created the project “{after[name]}”",
+        state.project_created,
+        None,
+        None,
+    ),
+    Action.AUDIT_EXPORTED: Rule(
+        "exported the audit trail ({after[format]})",
+        None,
+        None,
+        Group.AUDIT,
+    ),
+}
+
+ACTION_GROUPS = list(Group)
+REVERTABLE = frozenset(action for action, rule in RULES.items() if rule.revert is not None)
