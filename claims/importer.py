@@ -3,6 +3,11 @@
 Reading and decoding live here; everything derived from the text comes from the pure
 ``segmenter``. The text and all it yields are stored in one transaction with one
 ``article.imported`` event.
+
+Nothing is guessed silently. ``Prepared.uncertainties`` lists what the segmenter was not
+sure of and what the database cannot hold as found: a citation without a knowable date is
+not stored (``Citation.date`` is required), one dated to a month or a year is stored as
+the first day of it, and the finer block kinds are stored as the nearest ``BlockKind``.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from claims import audit, segmenter
+from claims import segmenter
+from claims.log.actions import Action
+from claims.log.chain import writing
 from claims.models import Article, Block, Citation, Claim, Project
 
 HTML_SUFFIXES = {".html", ".htm"}
@@ -96,20 +103,44 @@ def looks_like_html(filename: str, text: str) -> bool:
     return suffix == "" and head.startswith(("<!doctype html", "<html", "<body", "<article"))
 
 
+# The segmenter's block kinds that ``BlockKind`` does not have yet, stored as the nearest
+# one it has. List items and block quotes hold claims, and only body blocks show theirs.
+STORED_KINDS = {
+    "list_item": "body",
+    "quote": "body",
+    "subtitle": "title",
+    "byline": "metadata",
+    "dateline": "metadata",
+    "caption": "metadata",
+    "footnote": "metadata",
+    "references": "metadata",
+}
+
+
 @dataclass(frozen=True)
 class Prepared:
-    """Everything an import would store, computed without touching the database."""
+    """Everything an import would store, computed without touching the database.
+
+    ``published_on`` is the date given, else the one the text gives. ``uncertainties``
+    holds the segmenter's and the importer's notes, in text order (see ``uncertainties``).
+    """
 
     filename: str
     text: str
     sha256: str
     segmentation: segmenter.Segmentation
+    published_on: dt.date
+    uncertainties: tuple[segmenter.Uncertainty, ...] = ()
 
 
 def prepare(
-    data: bytes, *, filename: str, published_on: dt.date, html: bool | None = None
+    data: bytes, *, filename: str, published_on: dt.date | None = None, html: bool | None = None
 ) -> Prepared:
-    """Decode and segment ``data``; ``html`` overrides the guess from name and content."""
+    """Decode and segment ``data``; ``html`` overrides the guess from name and content.
+
+    Without ``published_on`` the date is read from the text (a dateline, a byline, a
+    "Published:" line); a text that gives none is refused, as the date is never guessed.
+    """
     suffix = PurePath(filename).suffix.lower()
     if suffix and suffix not in TEXT_SUFFIXES:
         raise ImportRejected(f"Files of type {suffix} cannot be imported; use .txt, .md or .html.")
@@ -124,8 +155,73 @@ def prepare(
         segmentation = segmenter.segment(text, published_on)
     except segmenter.SegmentationError as exc:
         raise ImportRejected(str(exc)) from None
+    found = segmentation.metadata.date
+    date = published_on or found
+    if date is None:
+        why = [n.message for n in segmentation.uncertainties if n.kind == "article_date"]
+        raise ImportRejected(
+            "The text does not say when it was published"
+            + (f" ({why[0][0].lower()}{why[0][1:-1]})" if why else "")
+            + "; give the publication date."
+        )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Prepared(filename=filename, text=text, sha256=digest, segmentation=segmentation)
+    return Prepared(
+        filename=filename,
+        text=text,
+        sha256=digest,
+        segmentation=segmentation,
+        published_on=date,
+        uncertainties=uncertainties(segmentation, published_on),
+    )
+
+
+def uncertainties(
+    seg: segmenter.Segmentation, published_on: dt.date | None
+) -> tuple[segmenter.Uncertainty, ...]:
+    """The segmenter's notes and what storing changes, in text order. Each note has a
+    ``kind`` (a key of ``segmenter.UNCERTAINTY_KINDS`` or ``STORAGE_NOTES``), the span
+    it is about and a one-sentence ``message``."""
+    notes = list(seg.uncertainties)
+    for citation in seg.citations:
+        span = (citation.start, citation.end)
+        if citation.date is None:
+            notes.append(
+                segmenter.Uncertainty(
+                    "citation_not_stored",
+                    *span,
+                    f"“{citation.raw}” is not stored as a citation: a stored citation needs a "
+                    "date, and this one has none.",
+                )
+            )
+        elif citation.precision in ("month", "year"):
+            notes.append(
+                segmenter.Uncertainty(
+                    "approximate_date",
+                    *span,
+                    f"“{citation.raw}” gives only the {citation.precision}; it is stored as "
+                    f"{citation.date.isoformat()}, the first day of it.",
+                )
+            )
+    found, at = seg.metadata.date, seg.metadata.date_at
+    if published_on and found and found != published_on and at:
+        notes.append(
+            segmenter.Uncertainty(
+                "date_mismatch",
+                *at,
+                f"The text gives {found.isoformat()} as its date; the publication date given, "
+                f"{published_on.isoformat()}, is the one stored.",
+            )
+        )
+    return tuple(sorted(notes, key=lambda n: (n.start, n.end, n.kind)))
+
+
+# What storing does to a segmentation, for ``Uncertainty.kind``; the segmenter's own kinds
+# are in ``segmenter.UNCERTAINTY_KINDS``.
+STORAGE_NOTES = {
+    "citation_not_stored": "an undated citation; Citation.date cannot be empty",
+    "approximate_date": "a citation dated to a month or year, stored as its first day",
+    "date_mismatch": "the text's own date differs from the publication date given",
+}
 
 
 def import_article(
@@ -133,7 +229,7 @@ def import_article(
     data: bytes,
     *,
     filename: str,
-    published_on: dt.date,
+    published_on: dt.date | None = None,
     actor: Any = None,
     html: bool | None = None,
     **metadata: Any,
@@ -142,19 +238,27 @@ def import_article(
 
     The same text imported again returns the existing article and writes nothing.
     ``metadata`` (title, author, publication, publisher, volume, issue, source_url)
-    overrides what the text itself says.
+    overrides what the text itself says; without ``published_on`` the text must give it.
     """
     prepared = prepare(data, filename=filename, published_on=published_on, html=html)
-    article = _article(project, prepared, published_on, actor, metadata)
-    with audit.writing(project) as writer:
+    return import_prepared(project, prepared, actor=actor, **metadata)
+
+
+def import_prepared(
+    project: Project, prepared: Prepared, *, actor: Any = None, **metadata: Any
+) -> tuple[Article, bool]:
+    """Store a prepared import (see ``import_article``), so that a caller can report
+    ``prepared.uncertainties`` without segmenting the text twice."""
+    article = _article(project, prepared, prepared.published_on, actor, metadata)
+    with writing(project) as writer:
         existing = Article.objects.filter(project=project, sha256=prepared.sha256).first()
         if existing is not None:
             writer.skip()
             return existing, False
         article.save()
-        claims = _store_derived(article, prepared.segmentation)
+        claims, stored_citations = _store_derived(article, prepared.segmentation)
         writer.append(
-            action="article.imported",
+            action=Action.ARTICLE_IMPORTED,
             actor=actor,
             target={"type": "article", "article": article.pk},
             after={
@@ -163,7 +267,7 @@ def import_article(
                 "sha256": article.sha256,
                 "published_on": article.published_on.isoformat(),
                 "blocks": len(prepared.segmentation.blocks),
-                "citations": len(prepared.segmentation.citations),
+                "citations": stored_citations,
                 # [id, start, end] of every claim: enough to fold the claims from the log.
                 "claims": claims,
             },
@@ -204,22 +308,29 @@ def _article(
     return article
 
 
-def _store_derived(article: Article, seg: segmenter.Segmentation) -> list[list[int]]:
+def _store_derived(article: Article, seg: segmenter.Segmentation) -> tuple[list[list[int]], int]:
     """Store the blocks, citations, claims and their links; ``[id, start, end]`` of every
-    claim, in order."""
+    claim, in order, and the number of citations stored (undated ones are not)."""
     block_ids = _insert(
         Block,
         (
-            Block(article_id=article.pk, ordinal=i, kind=b.kind, start=b.start, end=b.end)
+            Block(
+                article_id=article.pk,
+                ordinal=i,
+                kind=STORED_KINDS.get(b.kind, b.kind),
+                start=b.start,
+                end=b.end,
+            )
             for i, b in enumerate(seg.blocks)
         ),
     )
-    citation_ids = _insert(
+    dated = [i for i, c in enumerate(seg.citations) if c.date is not None]
+    stored_ids = _insert(
         Citation,
         (
             Citation(
                 article_id=article.pk,
-                ordinal=i,
+                ordinal=ordinal,
                 outlet=c.outlet,
                 date=c.date,
                 year_source=c.year_source,
@@ -229,9 +340,10 @@ def _store_derived(article: Article, seg: segmenter.Segmentation) -> list[list[i
                 group_start=c.group_start,
                 group_end=c.group_end,
             )
-            for i, c in enumerate(seg.citations)
+            for ordinal, c in enumerate(seg.citations[i] for i in dated)
         ),
     )
+    citation_ids = dict(zip(dated, stored_ids, strict=True))
     claim_ids = _insert(
         Claim,
         (
@@ -254,9 +366,11 @@ def _store_derived(article: Article, seg: segmenter.Segmentation) -> list[list[i
             link(claim_id=claim_id, citation_id=citation_ids[index])
             for claim_id, claim in zip(claim_ids, seg.claims, strict=True)
             for index in claim.citations
+            if index in citation_ids
         ),
     )
-    return [[pk, c.start, c.end] for pk, c in zip(claim_ids, seg.claims, strict=True)]
+    claims = [[pk, c.start, c.end] for pk, c in zip(claim_ids, seg.claims, strict=True)]
+    return claims, len(stored_ids)
 
 
 # Rows per INSERT. One statement per table would hold a long article's every row at once,

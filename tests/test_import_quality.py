@@ -3,8 +3,9 @@
 The gold (``tests/data/seed_gold.json``) gives, per the guideline in its header, the
 non-claim blocks, sentences, claims and citations of the sample, in code-point offsets.
 Measured here, with the floors each must reach: block kinds 9/9, sentence boundaries F1
-1.0, claim spans F1 >= 0.95, split points F1 >= 0.90, citations F1 1.0 and every citation
-on the right sentence. Run with ``pytest -s`` to see the figures.
+1.0, claim spans F1 >= 0.97, split points F1 >= 0.90, citations F1 1.0 and every citation
+on the right sentence. Run with ``pytest -s`` to see the figures. The corpus of other house
+styles is measured in ``test_import_corpus.py`` (and by ``manage.py import_quality``).
 
 Known disagreement with the gold: in "..., and if in the beginning Russian experts ...,
 some five years later Lavrov sought ..." the gold drops "if" into the separator; the
@@ -85,7 +86,10 @@ def measure(gold: dict[str, Any], seg: Segmentation) -> dict[str, float]:
         ),
         "citation_f1": _f1(
             ((c["start"], c["end"], c["outlet"], c["date"]) for c, _ in gold_citations),
-            ((c.start, c.end, c.outlet, c.date.isoformat()) for c in seg.citations),
+            (
+                (c.start, c.end, c.outlet, c.date.isoformat() if c.date else None)
+                for c in seg.citations
+            ),
         ),
         "citation_sentence_share": attached / len(gold_citations),
     }
@@ -118,8 +122,8 @@ def test_sentence_boundary_f1() -> None:
 
 
 def test_claim_span_f1() -> None:
-    """Claim spans: F1 over exact (start, end) pairs is at least 0.95."""
-    assert _figures()["claim_span_f1"] >= 0.95
+    """Claim spans: F1 over exact (start, end) pairs is at least 0.97."""
+    assert _figures()["claim_span_f1"] >= 0.97
 
 
 def test_split_point_f1() -> None:
@@ -144,7 +148,7 @@ def test_all_floors_together() -> None:
     floors = {
         "block_kinds": 1.0,
         "sentence_boundary_f1": 1.0,
-        "claim_span_f1": 0.95,
+        "claim_span_f1": 0.97,
         "split_point_f1": 0.90,
         "citation_f1": 1.0,
         "citation_sentence_share": 1.0,

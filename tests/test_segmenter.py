@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from claims.segmenter import (
+    CLAIM_KINDS,
     Block,
     Segmentation,
     SegmentationError,
@@ -38,7 +39,7 @@ def _assert_offsets_consistent(seg: Segmentation) -> None:
         assert piece and piece == piece.strip(), item
     for sentence in seg.sentences:
         block = seg.blocks[sentence.block]
-        assert block.kind == "body"
+        assert block.kind in CLAIM_KINDS
         assert block.start <= sentence.start < sentence.end <= block.end
     for claim in seg.claims:
         sentence = seg.sentences[claim.sentence]
@@ -50,6 +51,8 @@ def _assert_offsets_consistent(seg: Segmentation) -> None:
         assert spans[0][0] == sentence.start and spans[-1][1] == sentence.end
         for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             assert len(text[end:start].strip(" ,;").split()) <= 1
+    for note in seg.uncertainties:
+        assert 0 <= note.start <= note.end <= len(text) and note.message.endswith(".")
     for citation in seg.citations:
         sentence = seg.sentences[citation.sentence]
         assert sentence.start <= citation.group_start < citation.group_end <= sentence.end
@@ -185,10 +188,17 @@ def test_missing_year_resolves_across_a_year_boundary() -> None:
     ]
 
 
-def test_missing_year_without_publication_date_uses_today() -> None:
-    (citation,) = segment("Talks failed (Reuters, January 1).").citations
-    assert citation.year_source == "undated_year"
-    assert citation.date == dt.date(dt.date.today().year, 1, 1)
+def test_missing_year_without_publication_date_is_undated_not_guessed() -> None:
+    seg = segment("Talks failed (Reuters, January 1).")
+    (citation,) = seg.citations
+    assert (citation.outlet, citation.date, citation.precision, citation.year_source) == (
+        "Reuters",
+        None,
+        "none",
+        "none",
+    )
+    (note,) = seg.uncertainties
+    assert (note.kind, note.start, note.end) == ("undated_citation", 14, 32)
 
 
 def test_several_sources_in_one_group_belong_to_every_claim_of_the_sentence() -> None:
@@ -330,8 +340,8 @@ def test_markdown_headings_and_lists() -> None:
         "- Russia is big, and China is bigger.\n"
         "* Trade is small\n"
         "  and shrinking. It may recover.\n"
-        "1. **Moscow** hesitates\n"
-        "2) _Beijing_ waits\n"
+        "1. **Moscow** hesitated\n"
+        "2) _Beijing_ has waited\n"
     )
     seg = segment(text)
     assert _kinds(seg)[:3] == [
@@ -341,13 +351,14 @@ def test_markdown_headings_and_lists() -> None:
     ]
     assert (seg.blocks[0].start, seg.blocks[0].end) == (2, 11)
     assert seg.metadata.title == "The Title"
+    assert [b.kind for b in seg.blocks[3:]] == ["list_item"] * 4
     assert [(text[s.start : s.end], s.section) for s in seg.sentences] == [
         ("Intro sentence here.", ""),
         ("Russia is big, and China is bigger.", "Findings"),
         ("Trade is small\n  and shrinking.", "Findings"),
         ("It may recover.", "Findings"),
-        ("**Moscow** hesitates", "Findings"),
-        ("_Beijing_ waits", "Findings"),
+        ("**Moscow** hesitated", "Findings"),
+        ("_Beijing_ has waited", "Findings"),
     ]
     assert _claims(text)[1:3] == ["Russia is big", "China is bigger."]
     _assert_offsets_consistent(seg)
@@ -367,22 +378,22 @@ def test_html_to_text_keeps_the_main_text_only() -> None:
     )
     text = html_to_text(html)
     assert text == (
-        "Tom & Jerry\n\nTom\xa0chased Jerry’s cousin. It failed.\n\n- One item\n\n- Two items"
+        "# Tom & Jerry\n\nTom\xa0chased Jerry’s cousin. It failed.\n\n- One item\n\n- Two items"
     )
     seg = segment(text)
     assert seg.metadata.title == "Tom & Jerry"
+    # List items that are bare phrases are list items, not sentences.
     assert [text[s.start : s.end] for s in seg.sentences] == [
         "Tom\xa0chased Jerry’s cousin.",
         "It failed.",
-        "One item",
-        "Two items",
     ]
+    assert [b.kind for b in seg.blocks] == ["title", "body", "list_item", "list_item"]
     _assert_offsets_consistent(seg)
 
 
 def test_html_without_article_keeps_body_blocks_and_uses_the_page_title() -> None:
     html = "<title>Moscow  Times</title><div>First <b>bold</b> line<br>Second line.</div>"
-    assert html_to_text(html) == "Moscow Times\n\nFirst bold line\n\nSecond line."
+    assert html_to_text(html) == "# Moscow Times\n\nFirst bold line\n\nSecond line."
 
 
 def test_crlf_line_endings_are_normalised_and_nothing_else() -> None:
@@ -457,4 +468,172 @@ def test_a_sentence_too_long_for_prose_stays_one_claim() -> None:
     # Prose-length sentences still split.
     assert _split("Moscow agreed; " * 3 + "Delhi waited.")[1] == ["Moscow agreed"] * 3 + [
         "Delhi waited."
+    ]
+
+
+# ------------------------------------------------------------------------------ hard cases
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An ambiguous abbreviation ends a sentence after a clause and before a clause.
+        (
+            "The plan was welcomed by the U.S. Moscow disagreed.",
+            ["The plan was welcomed by the U.S.", "Moscow disagreed."],
+        ),
+        (
+            "It buys gas from Qatar and the U.S. Turkmenistan, meanwhile, is ready.",
+            ["It buys gas from Qatar and the U.S.", "Turkmenistan, meanwhile, is ready."],
+        ),
+        (
+            "He left the bank at 6 P.M. Mr. Smith then went home.",
+            ["He left the bank at 6 P.M.", "Mr. Smith then went home."],
+        ),
+        (
+            "Sanctions were imposed by the E.U. Russia responded in kind.",
+            ["Sanctions were imposed by the E.U.", "Russia responded in kind."],
+        ),
+        # ... and not where it only precedes a name or a verb.
+        ("The E.U. has adopted sanctions.", ["The E.U. has adopted sanctions."]),
+        ("The U.S. Navy sent two ships.", ["The U.S. Navy sent two ships."]),
+        ("At 5 a.m. Mr. Smith went to the bank.", ["At 5 a.m. Mr. Smith went to the bank."]),
+        (
+            "A statement released at 6 p.m. Moscow time gave no figures.",
+            ["A statement released at 6 p.m. Moscow time gave no figures."],
+        ),
+        (
+            "Jones said that Robert F. Kennedy Jr. opposed the plan.",
+            ["Jones said that Robert F. Kennedy Jr. opposed the plan."],
+        ),
+        # A full stop with no space after it, but not in an address.
+        (
+            "Re-exports surged in 2023.Customs data are incomplete.",
+            ["Re-exports surged in 2023.", "Customs data are incomplete."],
+        ),
+        (
+            "Write to Jane.Doe@example.com. Kremlin.ru said so.",
+            ["Write to Jane.Doe@example.com.", "Kremlin.ru said so."],
+        ),
+        # Ellipses: three spaced dots leave the sentence open, four may close it.
+        (
+            "Not quite . . . The story is complicated.",
+            ["Not quite . . . The story is complicated."],
+        ),
+        ("He paused . . . . Then he spoke.", ["He paused . . . .", "Then he spoke."]),
+        ("He paused... Then he spoke.", ["He paused...", "Then he spoke."]),
+        ("He paused…and spoke.", ["He paused…and spoke."]),
+        # Quotations and brackets that hold whole sentences.
+        (
+            'He said: "We can buy anything. We cannot buy it cheaply." Then he left.',
+            ['He said: "We can buy anything. We cannot buy it cheaply."', "Then he left."],
+        ),
+        (
+            "Moscow objected. (The remark was made in private.) Beijing agreed.",
+            ["Moscow objected.", "(The remark was made in private.)", "Beijing agreed."],
+        ),
+        # Every Unicode space separates, and Unicode quotes close.
+        (
+            "Russia\xa0is big.\u2009China is bigger.\u202fIndia waits.\u3000Brazil\u2003watches.",
+            ["Russia\xa0is big.", "China is bigger.", "India waits.", "Brazil\u2003watches."],
+        ),
+        ("«Fine.» He left. ‘Good.’ She stayed.", ["«Fine.»", "He left.", "‘Good.’", "She stayed."]),
+    ],
+)
+def test_hard_sentence_boundaries(text: str, expected: list[str]) -> None:
+    assert _sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Analysts expect a smaller crop, yet they see exports above 45 million tonnes.",
+            ["Analysts expect a smaller crop", "they see exports above 45 million tonnes."],
+        ),
+        (
+            "Growth was driven by the military, so it says little about industry.",
+            ["Growth was driven by the military", "it says little about industry."],
+        ),
+        (
+            "The ministry has not published a quota, nor has it said when it will.",
+            ["The ministry has not published a quota", "has it said when it will."],
+        ),
+        (
+            "The associations want the duty scrapped, for they say it costs $10 billion.",
+            ["The associations want the duty scrapped", "they say it costs $10 billion."],
+        ),
+        (
+            "(The remark was made in private; I have no reason to doubt it.)",
+            ["(The remark was made in private", "I have no reason to doubt it.)"],
+        ),
+    ],
+)
+def test_more_coordinators_between_independent_clauses(text: str, expected: list[str]) -> None:
+    assert _claims(text) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The plan is bold, yet risky.",
+        "Moscow moved the troops in February, so that the Kremlin could claim a victory.",
+        "Moscow cut prices, so as to keep its market share.",
+        "Moscow paid, for the first time, in yuan.",
+        "Prices rose, for example in March and April.",
+        "Trade grew, for years the ministry said otherwise.",
+        "Neither Moscow, nor Beijing, objected.",
+        "The deal holds, for all the talk of its collapse.",
+    ],
+)
+def test_purpose_clauses_and_prepositions_stay_whole(sentence: str) -> None:
+    assert _claims(sentence) == [sentence]
+
+
+# ------------------------------------------------------------------------------ uncertainties
+
+
+def test_a_long_sentence_is_reported() -> None:
+    text = "Moscow said " + "that the talks went on " * 20 + "for days."
+    seg = segment(text)
+    (note,) = seg.uncertainties
+    assert (note.kind, note.start, note.end) == ("long_sentence", 0, len(text))
+    assert note.message == (
+        "This sentence has 104 words; it may be several sentences run together, or a list."
+    )
+
+
+def test_a_paragraph_without_a_verb_and_a_heading_that_reads_like_a_clause_are_reported() -> None:
+    text = (
+        "Grain Report\n\nRussia exported more wheat.\n\nWhy the corridor still matters\n\n"
+        "Wheat, barley, maize and sunflower oil from the ports of Odesa, Chornomorsk and "
+        "Pivdennyi.\n\nIt held."
+    )
+    seg = segment(text)
+    assert [(n.kind, text[n.start : n.end][:22]) for n in seg.uncertainties] == [
+        ("possible_heading", "Why the corridor still"),
+        ("unclassified_paragraph", "Wheat, barley, maize a"),
+    ]
+    assert [b.kind for b in seg.blocks] == ["title", "body", "heading", "body", "body"]
+
+
+def test_uncertainties_are_in_text_order_with_known_kinds_and_sentence_messages() -> None:
+    from claims.segmenter import UNCERTAINTY_KINDS
+
+    text = (
+        "Why the corridor still matters\n\nTalks failed (ibid.). They failed (Reuters, May 5). "
+        "Moscow said " + "that talks went on " * 20 + "for days.\n\n- Exports rise"
+    )
+    seg = segment(text)
+    kinds = [n.kind for n in seg.uncertainties]
+    assert kinds == ["back_reference", "undated_citation", "long_sentence", "phrase_list_item"]
+    assert set(kinds) <= set(UNCERTAINTY_KINDS)
+    assert [n.start for n in seg.uncertainties] == sorted(n.start for n in seg.uncertainties)
+    assert all(n.message[0].isupper() and n.message.endswith(".") for n in seg.uncertainties)
+
+
+def test_a_plural_noun_before_an_auxiliary_is_a_subject() -> None:
+    assert _claims("The sea has fallen, so ships must sail with lighter loads.") == [
+        "The sea has fallen",
+        "ships must sail with lighter loads.",
     ]

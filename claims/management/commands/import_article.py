@@ -1,4 +1,8 @@
-"""python manage.py import_article PATH|- --project SLUG --published YYYY-MM-DD"""
+"""python manage.py import_article PATH|- --project SLUG [--published YYYY-MM-DD]
+
+Prints what was imported, then everything the importer was not sure of (undated citations,
+long sentences, paragraphs it could not classify, possible headings, ...), one line each.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from claims.importer import ImportRejected, import_article, read_limited
+from claims.importer import ImportRejected, Prepared, import_prepared, prepare, read_limited
 from claims.models import Project
 
 
@@ -27,7 +31,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="file to import, or - to read standard input")
         parser.add_argument("--project", required=True, help="project slug")
-        parser.add_argument("--published", required=True, help="publication date, YYYY-MM-DD")
+        parser.add_argument(
+            "--published",
+            default=None,
+            help="publication date, YYYY-MM-DD; without it the text must give its date",
+        )
         parser.add_argument("--title", default="")
         parser.add_argument("--author", default="")
         parser.add_argument("--publication", default="")
@@ -35,7 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="actor", default="", help="username recorded as importer")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        published_on = iso_date(options["published"])
+        published_on = iso_date(options["published"]) if options["published"] is not None else None
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"There is no project with the slug {options['project']!r}.")
@@ -47,11 +55,10 @@ class Command(BaseCommand):
         path = options["path"]
         try:
             data, filename = self.read(path)
-            article, created = import_article(
+            prepared = prepare(data, filename=filename, published_on=published_on)
+            article, created = import_prepared(
                 project,
-                data,
-                filename=filename,
-                published_on=published_on,
+                prepared,
                 actor=actor,
                 title=options["title"],
                 author=options["author"],
@@ -77,6 +84,23 @@ class Command(BaseCommand):
         )
         for section in sections:
             self.stdout.write(f"  - {section}")
+        self.report(prepared)
+
+    def report(self, prepared: Prepared) -> None:
+        """One line per uncertainty: its kind, where it is, what it says."""
+        notes = prepared.uncertainties
+        if not notes:
+            return
+        self.stdout.write(
+            self.style.WARNING(f"{len(notes)} thing{'s' if len(notes) != 1 else ''} to check:")
+        )
+        for note in notes:
+            excerpt = " ".join(prepared.text[note.start : note.end].split())
+            if len(excerpt) > 60:
+                excerpt = excerpt[:57] + "..."
+            self.stdout.write(
+                f"  - {note.kind} at {note.start}-{note.end} “{excerpt}”: {note.message}"
+            )
 
     def read(self, path: str) -> tuple[bytes, str]:
         if path == "-":
