@@ -1,7 +1,11 @@
-"""Forms for the pages that change things: importing an article, managing members.
+"""Forms for the pages that change things: importing an article, managing members, and the
+claim panel's and the queue's verdicts, evidence and edits.
 
 Forms turn what a person typed into arguments for the one write path (the importer,
-``Project.set_member``) and turn its refusals into errors a person can read.
+``Project.set_member``, the claim verbs) and turn its refusals into errors a person can
+read. Templates render their fields (``{{ form.title.as_field_group }}``), never inputs
+of their own: the limits a field checks (length, required, type, choices) are the ones
+the browser is told.
 """
 
 from __future__ import annotations
@@ -16,6 +20,13 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 
 from claims import importer
+from claims.fields import (
+    ButtonChoiceField,
+    CompactRenderer,
+    SubmitButtons,
+    Textarea,
+    VersionField,
+)
 from claims.models import (
     LONG_TEXT,
     WEB_URL_VALIDATORS,
@@ -70,9 +81,7 @@ class ImportForm(ArticleMetadataForm):
         widget=forms.ClearableFileInput(attrs={"accept": ".txt,.md,.markdown,.html,.htm"}),
     )
     # strip=False: the stored text, and so its sha256, is exactly what was given.
-    text = forms.CharField(
-        label="Or paste the text", required=False, strip=False, widget=forms.Textarea
-    )
+    text = forms.CharField(label="Or paste the text", required=False, strip=False, widget=Textarea)
 
     field_order = ["file", "text", "published_on", "title", "author", "publication"]
     prepared: importer.Prepared | None = None
@@ -185,6 +194,17 @@ class MemberForm(forms.Form):
         self.current: Role | None = None
         self.changed_own = False
 
+    @classmethod
+    def on_row(cls, acting: Member, action: str, membership: Any) -> MemberForm:
+        """The small form on a member's row of the table: change their role, or remove them.
+        Rows share the page, so no field has an id; the role list is labelled with the name,
+        and the name goes as a hidden field (``{{ form.username.as_hidden }}``)."""
+        name = membership.user.get_username()
+        initial = {"action": action, "username": name, "role": membership.role}
+        form = cls(acting, auto_id=False, initial=initial)
+        form.fields["role"].widget.attrs["aria-label"] = f"Role for {name}"
+        return form
+
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip()
 
@@ -248,16 +268,33 @@ VERDICT_CHOICES = [*Status.choices, ("clear", "Clear")]
 
 
 class VerdictForm(forms.Form):
-    status = forms.ChoiceField(choices=VERDICT_CHOICES)
-    rationale = forms.CharField(required=False, max_length=LONG_TEXT, widget=forms.Textarea)
+    """The member's verdict on a claim: a button per status (the keys 1, 2, 3 and 0 press
+    them, see app.js), a rationale, and for Outdated the date since when."""
+
+    default_renderer = CompactRenderer
+
+    status = ButtonChoiceField(
+        choices=VERDICT_CHOICES,
+        widget=SubmitButtons(
+            {"class": "verdict-buttons", "aria-label": "Verdict"},
+            buttons={
+                "supported": {"class": "v-supported", "data-key": "1"},
+                "disputed": {"class": "v-disputed", "data-key": "2"},
+                "outdated": {"class": "v-outdated", "data-key": "3"},
+                "clear": {"class": "secondary", "data-key": "0"},
+            },
+            undo="clear",
+        ),
+    )
+    rationale = forms.CharField(required=False, max_length=LONG_TEXT, widget=Textarea({"rows": 3}))
     # The bounds of a "since" date are the model's (validate_since), checked by the verb.
     as_of = forms.DateField(
         required=False,
-        label="Since",
-        widget=forms.DateInput({"type": "date"}),
+        label="Since (for Outdated, optional)",
+        widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
     )
-    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    version = VersionField(min_value=0)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -269,6 +306,8 @@ class VerdictForm(forms.Form):
 
 
 class EvidenceForm(forms.ModelForm):
+    default_renderer = CompactRenderer
+
     # A new token each time the form is shown: posting the same form twice (a double
     # click, a retry) is one submission, and Claim.add_evidence adds it once.
     submission = forms.UUIDField(
@@ -285,8 +324,8 @@ class EvidenceForm(forms.ModelForm):
         field_classes = {"url": WebURLField}
         widgets = {
             "url": forms.URLInput({"placeholder": "https://…"}),
-            "quote": forms.Textarea({"rows": 2}),
-            "note": forms.Textarea({"rows": 2}),
+            "quote": Textarea({"rows": 2}),
+            "note": Textarea({"rows": 2}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -296,21 +335,70 @@ class EvidenceForm(forms.ModelForm):
             self.fields[name].widget.attrs["maxlength"] = LONG_TEXT
 
 
+# The reviewer's edits share the panel with the verdict form: their ids say whose they are.
+
+
 class SpanForm(forms.Form):
-    text = forms.CharField(max_length=LONG_TEXT, widget=forms.Textarea({"rows": 3}), strip=False)
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    default_renderer = CompactRenderer
+
+    text = forms.CharField(
+        label="Exact text the claim should cover (from its paragraph)",
+        max_length=LONG_TEXT,
+        widget=Textarea({"rows": 3}),
+        strip=False,
+    )
+    version = VersionField(min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_span_%s")
+        super().__init__(*args, **kwargs)
 
 
 class SplitForm(forms.Form):
-    at = forms.IntegerField(min_value=0, label="Split before")
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    """Where to split: any word start is accepted here; the model refuses the others. The
+    panel offers the claim's word starts as the list's choices (``reading.split_choices``)."""
+
+    default_renderer = CompactRenderer
+
+    at = forms.IntegerField(min_value=0, label="Split where ‖ stands", widget=forms.Select)
+    version = VersionField(min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_split_%s")
+        super().__init__(*args, **kwargs)
 
 
 class MergeForm(forms.Form):
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    version = VersionField(min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_merge_%s")
+        super().__init__(*args, **kwargs)
 
 
 class AdjudicationForm(VerdictForm):
-    """The reviewer's final status: the verdict form's fields, with Withdraw for Clear."""
+    """The reviewer's final status: the verdict form's fields, with Withdraw for Clear.
+    The queue shows one per claim, each with its own ids (``auto_id="%s-12"``)."""
 
-    status = forms.ChoiceField(choices=[*Status.choices, ("withdraw", "Withdraw")])
+    status = ButtonChoiceField(
+        choices=[*Status.choices, ("withdraw", "Withdraw")],
+        widget=SubmitButtons(
+            {"class": "verdict-buttons", "aria-label": "Final status"},
+            buttons={
+                "supported": {"class": "v-supported"},
+                "disputed": {"class": "v-disputed"},
+                "outdated": {"class": "v-outdated"},
+                # Withdrawing needs no rationale: the browser must not ask for one.
+                "withdraw": {"class": "secondary", "formnovalidate": True},
+            },
+            undo="withdraw",
+        ),
+    )
+    # Not required by the form, as Withdraw sends none; the model refuses an adjudication
+    # without one, so the browser asks for it before sending the others.
+    rationale = forms.CharField(
+        label="Reviewer's rationale",
+        required=False,
+        max_length=LONG_TEXT,
+        widget=Textarea({"rows": 2, "required": True}),
+    )

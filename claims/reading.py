@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 from django.db.models import Count
 from django.http import QueryDict
 
-from claims import consensus, history
+from claims import consensus
+from claims.log import history
 from claims.models import Article, Citation, Claim, Member, Project, Role, Status, Verdict
 
 SHOW_CHOICES = [

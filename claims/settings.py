@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -97,10 +99,10 @@ TEMPLATES = [
     },
 ]
 # Forms render with the templates above, so templates/ holds the field and widget templates.
-FORM_RENDERER = "claims.forms.FormRenderer"
+FORM_RENDERER = "claims.fields.FormRenderer"
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> dj_database_url.DBConfig:
     """A DATABASES entry from ``postgres://user:pass@host:port/name?option=value``.
 
     dj-database-url reads the URL, query options (``sslmode``, ``connect_timeout``...)
@@ -117,6 +119,8 @@ def database_from_url(url: str) -> dict:
     return config
 
 
+# A DBConfig from DATABASE_URL, or the SQLite entry below (whose NAME may be a Path).
+DATABASES: dict[str, Mapping[str, Any]]
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:

@@ -18,13 +18,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from claims import signing
 from claims.access import member_for
-from claims.audit_export import EXPORT_ACTION, FORMAT_LABELS, Filters, start_export
-from claims.http import AuthedRequest
+from claims.http import AuthedRequest, respond
+from claims.log import signing
+from claims.log.actions import Action
+from claims.log.export import FORMAT_LABELS, Filters, start_export
 from claims.models import Article, AuditEvent, Project, Role
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -97,7 +97,7 @@ def _page(
     except signing.SigningKeyMissing as missing:
         key_id, error = None, error or str(missing)
     recent = (
-        AuditEvent.objects.filter(chain__project=project, action=EXPORT_ACTION)
+        AuditEvent.objects.filter(chain__project=project, action=Action.AUDIT_EXPORTED)
         .order_by("-seq")
         .values_list("seq", "body")[:10]
     )
@@ -108,7 +108,7 @@ def _page(
         "error": error,
         "recent": [(seq, json.loads(body)) for seq, body in recent],
     }
-    return render(request, "claims/audit_export.html", context, status=status)
+    return respond(request, "claims/audit_export.html", context, status=status)
 
 
 @require_safe

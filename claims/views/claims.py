@@ -10,17 +10,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from claims import history, reading
+from claims import reading, screens
 from claims.access import claim_for, evidence_for
 from claims.forms import EvidenceForm, MergeForm, SpanForm, SplitForm, VerdictForm
-from claims.http import AuthedRequest
+from claims.http import AuthedRequest, bad_request, respond
+from claims.log import past
 from claims.models import Claim, Conflict, Member, Role
-from claims.views.articles import panel_context, render_screen
 
 PAGE = "claims/article_detail.html"
 
@@ -32,7 +31,7 @@ def screen_url(claim: Claim, request: AuthedRequest, *, anchor: bool = True) -> 
     return f"{url}#claim-{claim.pk}" if anchor else url
 
 
-def respond(
+def panel_response(
     request: AuthedRequest,
     member: Member,
     claim: Claim,
@@ -49,27 +48,37 @@ def respond(
             if message:
                 messages.success(request, message)
             return HttpResponseRedirect(screen_url(claim, request))
-        return render_screen(request, member, claim.article, selected=claim, status=status, **extra)
+        return whole_screen(request, member, claim, status=status, **extra)
     prefetch_related_objects([claim], "citations")
     filters = reading.Filters.from_query(request.GET)
-    context = panel_context(claim, member, **extra)
+    context = screens.panel(claim, member, **extra)
     context |= {"project": claim.article.project, "filters": filters}
-    html = render_to_string(f"{PAGE}#claim-panel", context, request)
     if highlight:
         # The claim's highlight, swapped out of band so the text shows the new state.
-        view = selected(context["view"], filters)
-        span = {"view": view, "oob": True, "project": claim.article.project, "filters": filters}
-        html += render_to_string(f"{PAGE}#claim-span", span, request)
-    response = HttpResponse(html, status=status)
-    if event:
-        trigger_client_event(response, event, {"claim": claim.pk})
-    return response
+        screens.selected(context["view"], filters)
+    return respond(
+        request,
+        PAGE,
+        context,
+        partial="claim-panel",
+        oob=["claim-span"] if highlight else [],
+        status=status,
+        trigger=event,
+        detail={"claim": claim.pk},
+    )
 
 
-def selected(view: reading.ClaimView, filters: reading.Filters) -> reading.ClaimView:
-    """The claim's highlight as the selected one, linking to itself under the filters."""
-    view.href, view.selected = "?" + filters.query(claim=view.claim.pk), True
-    return view
+def whole_screen(
+    request: AuthedRequest, member: Member, claim: Claim, *, status: int, **extra: Any
+) -> HttpResponse:
+    """The article screen with the claim's panel open: a refused plain form post."""
+    try:
+        context = screens.article_screen(
+            request.GET, member, claim.article, selected=claim, **extra
+        )
+    except past.BadMoment as refusal:
+        return bad_request(request, str(refusal))
+    return respond(request, PAGE, context, status=status)
 
 
 @require_safe
@@ -78,7 +87,7 @@ def claim_panel(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespons
     member, claim = claim_for(request, slug, claim_id)
     if not request.htmx:
         return HttpResponseRedirect(screen_url(claim, request))
-    return respond(request, member, claim)
+    return panel_response(request, member, claim)
 
 
 @require_POST
@@ -121,40 +130,33 @@ def verdict_changed(
     **extra: Any,
 ) -> HttpResponse:
     """After a verdict (or a conflict over one), htmx gets only what a verdict changes: the
-    verdict form, the team's verdicts, the recent history and the claim's highlight; a
-    refused form (422) gets the form alone.
+    verdict form, and out of band the team's verdicts, the recent history and the claim's
+    highlight; a refused form (422) gets the form alone.
 
     Where the viewer's own verdict decides what they may see (blind review), the whole
     panel changes with it, so it is sent whole, in place of the panel."""
-    project = claim.article.project
     if not request.htmx:
-        return respond(request, member, claim, message=message, status=status, **extra)
+        return panel_response(request, member, claim, message=message, status=status, **extra)
+    event = "verdict-changed" if status == 200 else ""
     if status != 422 and not member.sees_everything:
-        event = "verdict-changed" if status == 200 else ""
-        response = respond(
+        response = panel_response(
             request, member, claim, event=event, status=status, highlight=True, **extra
         )
         return reswap(retarget(response, "#claim-panel"), "outerHTML")
     filters = reading.Filters.from_query(request.GET)
-    verdicts = list(claim.verdicts.select_related("analyst"))
-    view = reading.claim_view(claim, verdicts, member)
-    context = {
-        "member": member,
-        "project": project,
-        "claim": claim,
-        "view": view,
-        "filters": filters,
-        **extra,
-    }
-    if status == 422:
-        html = render_to_string(f"{PAGE}#verdict-section", context, request)
-    else:
-        context |= {"view": selected(view, filters), "history": history.claim_history(claim.pk)}
-        html = render_to_string(f"{PAGE}#verdict-changed", context, request)
-    response = HttpResponse(html, status=status)
-    if status == 200:
-        trigger_client_event(response, "verdict-changed", {"claim": claim.pk})
-    return response
+    refused = status == 422
+    context = screens.verdict_changed(claim, member, filters, refused=refused, **extra)
+    oob = [] if refused else ["team-section", "history-section", "claim-span"]
+    return respond(
+        request,
+        PAGE,
+        context,
+        partial="verdict-section",
+        oob=oob,
+        status=status,
+        trigger=event,
+        detail={"claim": claim.pk},
+    )
 
 
 @require_POST
@@ -163,9 +165,11 @@ def evidence_add(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespon
     member, claim = claim_for(request, slug, claim_id, Role.ANALYST)
     form = EvidenceForm(request.POST)
     if not form.is_valid():
-        return respond(request, member, claim, evidence_form=form, status=422)
+        return panel_response(request, member, claim, evidence_form=form, status=422)
     claim.add_evidence(member, **form.cleaned_data)
-    return respond(request, member, claim, event="evidence-changed", message="Evidence added.")
+    return panel_response(
+        request, member, claim, event="evidence-changed", message="Evidence added."
+    )
 
 
 @require_POST
@@ -176,8 +180,10 @@ def evidence_remove(request: AuthedRequest, slug: str, evidence_id: int) -> Http
     try:
         evidence.remove(member)
     except Conflict as conflict:
-        return respond(request, member, claim, notice=str(conflict), status=409)
-    return respond(request, member, claim, event="evidence-changed", message="Evidence removed.")
+        return panel_response(request, member, claim, notice=str(conflict), status=409)
+    return panel_response(
+        request, member, claim, event="evidence-changed", message="Evidence removed."
+    )
 
 
 @require_POST
@@ -186,7 +192,7 @@ def claim_span(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse
     member, claim = claim_for(request, slug, claim_id, Role.REVIEWER)
     form = SpanForm(request.POST)
     if not form.is_valid():
-        return respond(request, member, claim, span_form=form, status=422)
+        return panel_response(request, member, claim, span_form=form, status=422)
     change = lambda: correct_to_text(claim, member, form)  # noqa: E731
     return edit(request, member, claim, change, "Span corrected.", span_form=form)
 
@@ -222,7 +228,7 @@ def claim_split(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespons
     member, claim = claim_for(request, slug, claim_id, Role.REVIEWER)
     form = SplitForm(request.POST)
     if not form.is_valid():
-        return respond(request, member, claim, split_form=form, status=422)
+        return panel_response(request, member, claim, split_form=form, status=422)
     data = form.cleaned_data
 
     def split() -> list[Claim]:
@@ -238,7 +244,7 @@ def claim_merge(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespons
     form = MergeForm(request.POST)
     if not form.is_valid():
         notice = "The form was incomplete; reload."
-        return respond(request, member, claim, status=422, notice=notice)
+        return panel_response(request, member, claim, status=422, notice=notice)
     version = form.cleaned_data["version"]
     merged = lambda: [claim.merge_next(member, expected_version=version)]  # noqa: E731
     return edit(request, member, claim, merged, "Claims merged.")
@@ -261,7 +267,7 @@ def edit(
         change()
     except Conflict as conflict:
         if span_form is not None and conflict.current is not None:
-            return respond(
+            return panel_response(
                 request,
                 member,
                 claim,
@@ -276,17 +282,17 @@ def edit(
                 "Someone edited this claim first; here is how it stands now. Nothing was changed."
             )
         )
-        return respond(request, member, claim, notice=notice, span_form=span_form, status=409)
+        return panel_response(
+            request, member, claim, notice=notice, span_form=span_form, status=409
+        )
     except ValidationError as error:
         if span_form is not None:
             span_form.add_error(None, error)
-            return respond(request, member, claim, span_form=span_form, status=422)
-        return respond(request, member, claim, notice=" ".join(error.messages), status=422)
+            return panel_response(request, member, claim, span_form=span_form, status=422)
+        return panel_response(request, member, claim, notice=" ".join(error.messages), status=422)
     if not request.htmx:
         messages.success(request, message)
         return HttpResponseRedirect(screen_url(claim, request))
-    response = HttpResponse(status=204)
     # No #fragment: a redirect that differs from the current address only by its fragment
-    # would scroll instead of reloading the changed text.
-    response["HX-Redirect"] = screen_url(claim, request, anchor=False)
-    return response
+    # would scroll instead of reloading the changed text. 204: nothing to swap meanwhile.
+    return HttpResponseClientRedirect(screen_url(claim, request, anchor=False), status=204)

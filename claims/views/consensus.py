@@ -10,17 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
-from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
-from django_htmx.http import trigger_client_event
 
-from claims import charts, exports, past
+from claims import charts, exports, screens
 from claims.access import article_for, claim_for, member_for
 from claims.forms import AdjudicationForm
-from claims.http import AuthedRequest, bad_request, query_int
+from claims.http import AuthedRequest, bad_request, query_int, respond
+from claims.log import past
 from claims.models import Article, Claim, Conflict, Evidence, Member, Role
 from claims.tally import Row, Said, Tally, tally, tally_of
 
@@ -84,7 +82,7 @@ def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> Htt
         "as_of": moment,
         "as_of_stamp": moment.strftime("%Y-%m-%dT%H:%M:%S") if moment else "",
     }
-    return render(request, "claims/consensus.html", context)
+    return respond(request, "claims/consensus.html", context)
 
 
 @require_safe
@@ -103,7 +101,7 @@ def project_consensus(request: AuthedRequest, slug: str) -> HttpResponse:
         "articles": [(articles[pk], counts) for pk, counts in per_article.items()],
         "states": STATES,
     }
-    return render(request, "claims/project_consensus.html", context)
+    return respond(request, "claims/project_consensus.html", context)
 
 
 @require_safe
@@ -117,14 +115,19 @@ def queue(request: AuthedRequest, slug: str) -> HttpResponse:
         claims = claims.filter(article_id=article_id)
     rows = tally(claims, member).queue()
     attach_evidence(rows)
+    can_adjudicate = member.at_least(Role.REVIEWER)
     context = {
         "project": project,
         "rows": rows,
-        "can_adjudicate": member.at_least(Role.REVIEWER),
+        # Each claim beside its adjudication form, for those who may adjudicate.
+        "queue": [
+            (row, screens.adjudication_form(row.claim) if can_adjudicate else None) for row in rows
+        ],
+        "can_adjudicate": can_adjudicate,
         "articles": Article.objects.filter(project=project).only("pk", "title"),
         "article_id": article_id,
     }
-    return render(request, "claims/queue.html", context)
+    return respond(request, "claims/queue.html", context)
 
 
 def attach_evidence(rows: list[Row]) -> None:
@@ -195,13 +198,17 @@ def adjudication_response(
         "row": rows[0],
         "can_adjudicate": True,
         "notice": notice,
-        "form": form if status != 200 else None,
+        "form": screens.adjudication_form(rows[0].claim, form if status != 200 else None),
     }
-    html = render_to_string("claims/queue.html#queue-item", context, request)
-    response = HttpResponse(html, status=status)
-    if status == 200:
-        trigger_client_event(response, "claim-adjudicated", {"claim": claim.pk})
-    return response
+    return respond(
+        request,
+        "claims/queue.html",
+        context,
+        partial="queue-item",
+        status=status,
+        trigger="claim-adjudicated" if status == 200 else "",
+        detail={"claim": claim.pk},
+    )
 
 
 @require_safe

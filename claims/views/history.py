@@ -10,17 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from claims import history, revert
 from claims.access import article_for, claim_for, member_for
-from claims.http import AuthedRequest, query_int, query_text
+from claims.http import AuthedRequest, query_int, query_text, respond
+from claims.log import history, revert
+from claims.log.actions import ACTION_GROUPS
 from claims.models import AuditEvent, Conflict, Member, Project, Role
-
-ACTION_GROUPS = ["verdict", "evidence", "claim", "adjudication", "article", "member", "audit"]
 
 
 def _before(request: AuthedRequest) -> int | None:
@@ -70,7 +68,7 @@ def render_activity(
         "members": project.memberships.select_related("user").order_by("user__username"),
         **extra,
     }
-    return render(request, template, context)
+    return respond(request, template, context)
 
 
 @require_safe
@@ -141,7 +139,7 @@ def _confirm(
     request: AuthedRequest, project: Project, plan: revert.Plan, back: str, notice: str
 ) -> HttpResponse:
     context = {"project": project, "plan": plan, "back": back, "notice": notice}
-    return render(request, "claims/revert_confirm.html", context, status=409)
+    return respond(request, "claims/revert_confirm.html", context, status=409)
 
 
 def _back(request: AuthedRequest, project: Project, event: AuditEvent) -> str:

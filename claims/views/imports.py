@@ -7,14 +7,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from claims.access import member_for
 from claims.forms import ConfirmImportForm, ImportForm
-from claims.http import AuthedRequest
+from claims.http import AuthedRequest, respond
 from claims.importer import ImportRejected, Prepared, max_bytes
 from claims.models import BlockKind, Project, Role
 from claims.uploads import LimitedUploadHandler
@@ -91,8 +91,8 @@ def _page(
         context["preview"] = preview(form.prepared)
         context["confirm"] = form.confirm_form()
         context["existing"] = project.articles.filter(sha256=form.prepared.sha256).first()
-    template = TEMPLATE + ("#import-preview" if request.htmx and form.is_bound else "")
-    return render(request, template, context, status=status)
+    partial = "import-preview" if request.htmx and form.is_bound else ""
+    return respond(request, TEMPLATE, context, partial=partial, status=status)
 
 
 def preview(prepared: Prepared) -> dict[str, Any]:

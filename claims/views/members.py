@@ -7,14 +7,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from claims.access import member_for
 from claims.forms import MemberForm
-from claims.http import AuthedRequest
+from claims.http import AuthedRequest, respond
 from claims.models import Member, Project, Role
 
 
@@ -31,11 +31,12 @@ def project_members(request: AuthedRequest, slug: str) -> HttpResponse:
         if not request.htmx or fresh is None:
             return _redirect(request, member.project, notice, left=fresh is None)
         member = fresh
-    template = "claims/project_members.html" + ("#members-table" if request.htmx else "")
-    response = render(request, template, _context(member, form, notice))
-    if notice is not None:
-        response["HX-Trigger"] = "members-changed"
-    return response
+    context = _context(member, form, notice)
+    partial = "members-table" if request.htmx else ""
+    trigger = "members-changed" if notice is not None else ""
+    return respond(
+        request, "claims/project_members.html", context, partial=partial, trigger=trigger
+    )
 
 
 def _redirect(request: AuthedRequest, project: Project, notice: str, *, left: bool) -> HttpResponse:
@@ -51,11 +52,17 @@ def _context(member: Member, form: MemberForm, notice: str | None) -> dict[str, 
     # A failed add keeps what was typed in the add form; other failures show above the table.
     adding = form.is_bound and notice is None and form.data.get("action") == "add"
     project = member.project
+    members = project.memberships.select_related("user").order_by("user__username")
     return {
         "member": member,
         "project": project,
-        "members": project.memberships.select_related("user").order_by("user__username"),
-        "roles": Role.choices,
+        # Each member with the forms on their row: change their role, remove them (admins).
+        "rows": [
+            (m, MemberForm.on_row(member, "role", m), MemberForm.on_row(member, "remove", m))
+            if member.is_admin
+            else (m, None, None)
+            for m in members
+        ],
         "notice": notice,
         "add_form": form if adding else MemberForm(member, initial={"action": "add"}),
         "errors": None if adding or notice else form.errors,
