@@ -21,7 +21,7 @@ def client_ip(request: HttpRequest) -> str:
     left were written by the client and are ignored: forging them gains nothing.
     """
     count = settings.CLAIMS_PROXY_COUNT
-    peer = request.META.get("REMOTE_ADDR", "")
+    peer: str = request.META.get("REMOTE_ADDR", "")
     if count <= 0:
         return peer
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
@@ -34,7 +34,7 @@ def client_ip(request: HttpRequest) -> str:
         return peer
 
 
-class LockoutHandler(AxesDatabaseHandler):
+class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]  # django-axes is untyped
     """django-axes' database handler, except that a success resets only its own account.
 
     Axes resets "the attempts matching the request", which with our two lockout
@@ -50,5 +50,6 @@ class LockoutHandler(AxesDatabaseHandler):
         username = get_client_username(request, credentials)
         if not username:
             return 0
+        count: int  # what QuerySet.delete() returns; django-axes is untyped
         count, _ = AccessAttempt.objects.filter(username=username).delete()
         return count

@@ -6,6 +6,7 @@ coloured by CSS classes, with every value also written out as text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from claims.models import Status
@@ -66,7 +67,7 @@ def percent_bars(rows: list[tuple[str, float | None, str]]) -> dict[str, object]
     return _frame(bars, len(rows))
 
 
-def _frame(bars: list[object], count: int) -> dict[str, object]:
+def _frame(bars: Sequence[object], count: int) -> dict[str, object]:
     return {
         "bars": bars,
         "width": LABEL_WIDTH + BAR_WIDTH + 90,

@@ -324,7 +324,8 @@ def _store_derived(article: Article, seg: segmenter.Segmentation) -> tuple[list[
             for i, b in enumerate(seg.blocks)
         ),
     )
-    dated = [i for i, c in enumerate(seg.citations) if c.date is not None]
+    # Each dated citation's index among all of them, the citation and its date.
+    dated = [(i, c, c.date) for i, c in enumerate(seg.citations) if c.date is not None]
     stored_ids = _insert(
         Citation,
         (
@@ -332,7 +333,7 @@ def _store_derived(article: Article, seg: segmenter.Segmentation) -> tuple[list[
                 article_id=article.pk,
                 ordinal=ordinal,
                 outlet=c.outlet,
-                date=c.date,
+                date=day,
                 year_source=c.year_source,
                 raw=c.raw,
                 start=c.start,
@@ -340,10 +341,10 @@ def _store_derived(article: Article, seg: segmenter.Segmentation) -> tuple[list[
                 group_start=c.group_start,
                 group_end=c.group_end,
             )
-            for ordinal, c in enumerate(seg.citations[i] for i in dated)
+            for ordinal, (_i, c, day) in enumerate(dated)
         ),
     )
-    citation_ids = dict(zip(dated, stored_ids, strict=True))
+    citation_ids = {i: stored for (i, _c, _day), stored in zip(dated, stored_ids, strict=True)}
     claim_ids = _insert(
         Claim,
         (

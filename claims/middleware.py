@@ -32,7 +32,9 @@ class ErrorHeadersMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.adders = [
+        self.adders: list[
+            SecurityMiddleware | XFrameOptionsMiddleware | ContentSecurityPolicyMiddleware
+        ] = [
             SecurityMiddleware(get_response),
             XFrameOptionsMiddleware(get_response),
             ContentSecurityPolicyMiddleware(get_response),
@@ -66,6 +68,13 @@ class OperationMiddleware:
             write_committed.reset(committed_token)
 
 
+class DeniedRequest(HttpRequest):
+    """For type checking only: a request as :class:`DeniedLogMiddleware` marks it, with
+    why it was denied (the exception's message, if one said)."""
+
+    denied_reason: str
+
+
 class DeniedLogMiddleware:
     """Log every 403 and 404 inside a project with user, path and reason (no secrets:
     never the query string, headers or body)."""
@@ -73,7 +82,7 @@ class DeniedLogMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: DeniedRequest) -> HttpResponse:
         request.denied_reason = ""
         response = self.get_response(request)
         if response.status_code in (403, 404) and request.path.startswith("/p/"):
@@ -88,7 +97,7 @@ class DeniedLogMiddleware:
             )
         return response
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+    def process_exception(self, request: DeniedRequest, exception: Exception) -> None:
         request.denied_reason = str(exception)
 
 
@@ -112,7 +121,7 @@ class DatabaseUnavailableMiddleware:
         # (unavailable) database for the user and the session.
         if write_committed.get():
             # Under htmx, a full reload rather than this plain page swapped in for a fragment.
-            response = HttpResponseClientRefresh()
+            response: HttpResponse = HttpResponseClientRefresh()
             response.content = SAVED_BUT_UNREFRESHED
             return response
         response = HttpResponse(UNAVAILABLE, status=503)

@@ -13,10 +13,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from claims import agreement, consensus
-from claims.models import Article, Claim, Member, Status, Verdict
+from claims.models import Article, Claim, ClaimQuerySet, Member, Status, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,7 @@ class Tally:
         )
 
 
-def tally(claims: QuerySet[Claim], member: Member, *, citations: bool = False) -> Tally:
+def tally(claims: ClaimQuerySet, member: Member, *, citations: bool = False) -> Tally:
     """Count the verdicts of ``claims`` as ``member`` may see them: three queries (and one
     more for each claim's ``citations``, which only exports show)."""
     query = claims.with_consensus().order_by("article_id", "start")

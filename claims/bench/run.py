@@ -109,7 +109,8 @@ class Steps:
         )
         if done.returncode != 0:
             raise CommandError(f"bench step {step} failed (exit {done.returncode}); see above.")
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
 
 
 def import_text(steps: Steps, tmp: Path, size: int, runs: int) -> dict[str, Any]:

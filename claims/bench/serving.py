@@ -61,7 +61,8 @@ def loopback_env(**extra: str) -> dict[str, str]:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]  # an AF_INET address: (host, port)
+        return port
 
 
 # -- The server ---------------------------------------------------------------------------

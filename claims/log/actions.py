@@ -202,5 +202,9 @@ RULES: dict[Action, Rule] = {
     ),
 }
 
+# The rules by their action's value: a stored body names its action as a string, which
+# may be no Action at all (a rebuilt chain could hold any).
+RULES_BY_VALUE: dict[str, Rule] = {action.value: rule for action, rule in RULES.items()}
+
 ACTION_GROUPS = list(Group)
 REVERTABLE = frozenset(action for action, rule in RULES.items() if rule.revert is not None)

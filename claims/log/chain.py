@@ -26,8 +26,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from claims.log.actions import Action
+from claims.log.verify_export import GENESIS_HASH as GENESIS_HASH  # re-exported for the models
 from claims.log.verify_export import (
-    GENESIS_HASH,
     canonical_json,
     encode_canonical,
     event_hash,

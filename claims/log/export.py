@@ -35,17 +35,26 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import batched
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import models
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from claims.exports import safe_cell
 from claims.log import signing
 from claims.log.actions import Action
 from claims.log.chain import utc_stamp, writing
-from claims.log.verify_export import HASH_DOMAIN, canonical_json, manifest_hash, signed_bytes
+from claims.log.verify_export import (
+    HASH_DOMAIN,
+    Scanner,
+    canonical_json,
+    manifest_hash,
+    signed_bytes,
+)
 from claims.models import (
     Adjudication,
     Article,
@@ -66,7 +75,7 @@ QUOTE_CONTEXT = 32  # characters of prefix and suffix in a TextQuoteSelector
 
 # Only ever given strings and parsed JSON, which hold no cycles: no need to look for them.
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-_scan = json.JSONDecoder().scan_once
+_scan: Scanner = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # see Scanner
 
 
 @dataclass(frozen=True)
@@ -158,17 +167,23 @@ def start_export(
     head_seq, head_hash = chain.head_seq, chain.head_hash
     events = selected_events(chain, head_seq, filters)
     signed: SignedChain | None = None
+    stream: Callable[[], Iterator[str]]  # called once the event is written
     if fmt == "jsonl":
         # Without a key this fails before the events are read or an event is written.
         signed = SignedChain(project, filters, events, signing.private_key())
         count = signed.count
+        stream = signed.stream
     elif fmt == "csv":
-        selection, write = events, event_csv
-        count = selection.count()
+        count = events.count()
+        stream = partial(event_csv, events, project)
+    elif fmt == "annotations":
+        verdicts = annotation_selection(project, filters)
+        count = verdicts.count()
+        stream = partial(web_annotations, verdicts, project)
     else:
-        chosen = annotation_selection if fmt == "annotations" else review_selection
-        selection, write = chosen(project, filters)
-        count = selection.count()
+        reviews = review_selection(project, filters)
+        count = reviews.count()
+        stream = partial(claim_reviews, reviews, project)
     with writing(project) as writer:
         if signed is not None:
             signed.seal(previous_manifest_hash(writer.chain))
@@ -194,7 +209,7 @@ def start_export(
         content_type=kind.content_type,
         count=count,
         event=event,
-        chunks=signed.stream() if signed else write(selection, project),
+        chunks=stream(),
         manifest=signed.manifest if signed else None,
     )
 
@@ -202,7 +217,7 @@ def start_export(
 # Selecting events ------------------------------------------------------------------------
 
 
-def selected_events(chain: AuditChain, head_seq: int, filters: Filters) -> models.QuerySet:
+def selected_events(chain: AuditChain, head_seq: int, filters: Filters) -> QuerySet[AuditEvent]:
     """The chain's events up to ``head_seq`` that the filters select, in seq order.
 
     A date range becomes a seq range, from the first event at or after ``since`` to the
@@ -234,7 +249,7 @@ def event_line(seq: int, prev_hash: str, hash_: str, body: str) -> str:
 Row = tuple[int, str, str, str]
 
 
-def event_lines(events: models.QuerySet) -> Iterator[tuple[tuple[Row, ...], str]]:
+def event_lines(events: QuerySet[AuditEvent]) -> Iterator[tuple[tuple[Row, ...], str]]:
     """The selected events in chunks of ``(seq, prev_hash, hash, body)`` rows, each with
     the chunk's lines as one text: one join, one encode and one digest update per chunk
     instead of per line."""
@@ -254,7 +269,7 @@ def previous_manifest_hash(chain: AuditChain) -> str | None:
         .values_list("body", flat=True)
     )
     for body in bodies.iterator(chunk_size=50):
-        recorded = (json.loads(body).get("after") or {}).get("manifest_hash")
+        recorded: str | None = (json.loads(body).get("after") or {}).get("manifest_hash")
         if recorded:
             return recorded
     return None
@@ -269,13 +284,20 @@ class SignedChain:
     """
 
     def __init__(
-        self, project: Project, filters: Filters, events: models.QuerySet, key: Any
+        self,
+        project: Project,
+        filters: Filters,
+        events: QuerySet[AuditEvent],
+        key: Ed25519PrivateKey,
     ) -> None:
         self.events, self.key = events, key
         self.key_id = signing.key_id(key.public_key())
         # sha256 of the lines chunk by chunk is the sha256 of them line by line.
         digest = hashlib.sha256()
-        count, first_prev, head_seq, head_hash = 0, None, None, None
+        count = 0
+        first_prev: str | None = None
+        head_seq: int | None = None
+        head_hash: str | None = None
         for rows, text in event_lines(events):
             if first_prev is None:
                 first_prev = rows[0][1]
@@ -339,7 +361,7 @@ class SignedChain:
 CSV_HEADER = ["seq", "time", "actor", "action", "article", "claim", "before", "after", "hash"]
 
 
-def event_csv(events: models.QuerySet, project: Project | None = None) -> Iterator[str]:
+def event_csv(events: QuerySet[AuditEvent], project: Project | None = None) -> Iterator[str]:
     """What ``exports.csv_lines`` would write (formula-safe cells), a chunk of rows at a
     time."""
     rows = events.values_list("seq", "hash", "body", "article_id", "claim_id").iterator(
@@ -406,9 +428,9 @@ def _json_items(opening: str, closing: str, items: Iterable[dict[str, Any]]) -> 
     yield "".join(buffer)
 
 
-def _articles_in_order(
-    rows: Iterable[Any], article_of: Callable[[Any], int]
-) -> Iterator[tuple[Any, Article]]:
+def _articles_in_order[R](
+    rows: Iterable[R], article_of: Callable[[R], int]
+) -> Iterator[tuple[R, Article]]:
     """Each row with its article, fetched once per article (rows come grouped by article),
     so the article's text is not repeated in every row."""
     current: Article | None = None
@@ -426,7 +448,7 @@ def article_source(article: Article) -> str:
     return article.source_url or f"urn:sha256:{article.sha256}"
 
 
-def _date_range(queryset: models.QuerySet, name: str, filters: Filters) -> models.QuerySet:
+def _date_range[M: models.Model](queryset: QuerySet[M], name: str, filters: Filters) -> QuerySet[M]:
     if (start := filters.start()) is not None:
         queryset = queryset.filter(**{f"{name}__gte": start})
     if (end := filters.end()) is not None:
@@ -439,7 +461,7 @@ def _date_range(queryset: models.QuerySet, name: str, filters: Filters) -> model
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 
 
-def annotation_selection(project: Project, filters: Filters) -> tuple[models.QuerySet, Any]:
+def annotation_selection(project: Project, filters: Filters) -> QuerySet[Verdict]:
     """Current verdicts (one annotation each), grouped by article, with the times of the
     events that last set the verdict from nothing (``created``) and last changed it
     (``modified``): times from the log, as the export event and the chain record them."""
@@ -463,7 +485,7 @@ def annotation_selection(project: Project, filters: Filters) -> tuple[models.Que
         .annotate(set_at=models.Subquery(set_at), changed_at=models.Subquery(changed_at))
         .order_by("claim__article_id", "claim__start", "analyst__username")
     )
-    return verdicts, web_annotations
+    return verdicts
 
 
 def web_annotation(verdict: Verdict, article: Article, project: Project) -> dict[str, Any]:
@@ -511,7 +533,7 @@ def web_annotation(verdict: Verdict, article: Article, project: Project) -> dict
     }
 
 
-def web_annotations(verdicts: models.QuerySet, project: Project) -> Iterator[str]:
+def web_annotations(verdicts: QuerySet[Verdict], project: Project) -> Iterator[str]:
     rows = _articles_in_order(
         verdicts.iterator(chunk_size=CHUNK_ROWS), lambda v: v.claim.article_id
     )
@@ -527,7 +549,7 @@ def web_annotations(verdicts: models.QuerySet, project: Project) -> Iterator[str
 # schema.org ClaimReview ------------------------------------------------------------------
 
 
-def review_selection(project: Project, filters: Filters) -> tuple[models.QuerySet, Any]:
+def review_selection(project: Project, filters: Filters) -> QuerySet[Adjudication]:
     """Standing adjudications (a withdrawn one has a blank status), grouped by article."""
     reviews = Adjudication.objects.filter(claim__article__project=project).exclude(status="")
     if filters.article is not None:
@@ -538,7 +560,7 @@ def review_selection(project: Project, filters: Filters) -> tuple[models.QuerySe
     reviews = reviews.select_related("claim", "reviewer").order_by(
         "claim__article_id", "claim__start"
     )
-    return reviews, claim_reviews
+    return reviews
 
 
 def claim_review(adjudication: Adjudication, article: Article, project: Project) -> dict[str, Any]:
@@ -577,7 +599,7 @@ def claim_review(adjudication: Adjudication, article: Article, project: Project)
     return review
 
 
-def claim_reviews(reviews: models.QuerySet, project: Project) -> Iterator[str]:
+def claim_reviews(reviews: QuerySet[Adjudication], project: Project) -> Iterator[str]:
     rows = _articles_in_order(reviews.iterator(chunk_size=CHUNK_ROWS), lambda a: a.claim.article_id)
     items = (claim_review(adjudication, article, project) for adjudication, article in rows)
     return _json_items("[", "]\n", items)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import difflib
 import json
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from claims.log.actions import RULES, RevertBy
+from claims.log.actions import RULES, RULES_BY_VALUE, RevertBy
 from claims.models import AuditEvent, Member, Role, Verdict
 from claims.templatetags.claims_tags import web_host
 
@@ -87,9 +88,10 @@ def _verdict(state: dict[str, Any] | None) -> str:
 def _evidence(fields: dict[str, Any]) -> str:
     """The evidence's title with the host its link really goes to (a title can say
     anything), or its address when it has no title."""
-    title, host = fields["title"], web_host(fields["url"])
+    url: str = fields["url"]
+    title, host = fields["title"], web_host(url)
     if not title:
-        return fields["url"]
+        return url
     return f"{title} ({host})" if host else title
 
 
@@ -103,7 +105,7 @@ class Words(string.Formatter):
     """Renders a rule's words (``claims.log.actions.Rule.words``): ``str.format`` fields
     over the body's ``before``, ``after`` and ``target``, and these format specs."""
 
-    SPECS = {
+    SPECS: ClassVar[dict[str, Callable[[Any], str]]] = {
         "verdict": _verdict,  # a verdict's or adjudication's state: "outdated, since ..."
         "evidence": _evidence,  # evidence fields: its title and where its link goes
         "fates": _fates,  # a merge's verdicts
@@ -111,10 +113,11 @@ class Words(string.Formatter):
     }
     FIELDS = ("before", "after", "target")
 
-    def format_field(self, value: Any, format_spec: str) -> Any:
+    def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec in self.SPECS:
             return self.SPECS[format_spec](value)
-        return super().format_field(value, format_spec)
+        text: str = super().format_field(value, format_spec)  # format(): always a str
+        return text
 
 
 WORDS = Words()
@@ -123,8 +126,9 @@ WORDS = Words()
 def describe(body: dict[str, Any]) -> str:
     """The action in words, without the actor: 'changed their verdict from supported to
     outdated, since 2022-02-24'."""
-    action, target = body["action"], body.get("target") or {}
-    rule = RULES.get(action)
+    action: str = body["action"]
+    target = body.get("target") or {}
+    rule = RULES_BY_VALUE.get(action)
     if rule is None:  # not an action the write path writes (a rebuilt chain could hold any)
         return action.replace(".", " ").replace("_", " ") + (
             f" on claim {target['claim']}" if "claim" in target else ""
@@ -173,10 +177,10 @@ def page(events: QuerySet[AuditEvent], before: int | None) -> tuple[list[AuditEv
 
 def may_revert(entry: Entry, member: Member) -> bool:
     """Whether ``member`` may make the change that reverting this entry makes."""
-    rule = RULES.get(entry.action)
+    rule = RULES_BY_VALUE.get(entry.action)
     if rule is None or rule.revert is None:
         return False
-    mine = entry.actor == member.user.get_username()
+    mine: bool = entry.actor == member.user.get_username()  # Member.user is Any
     match rule.revert.by:
         case RevertBy.ACTOR:
             return mine

@@ -284,8 +284,10 @@ def snapshot(project: Project) -> State:
     """The project's live rows in the fold's terms. Nine queries, each streamed, however
     many rows; an article's text is read to hash it, a few articles at a time."""
     state = State()
-    row = Project.objects.values_list("slug", "name", "blind", "min_verdicts").get(pk=project.pk)
-    state.project = ProjectState(*row)
+    project_row = Project.objects.values_list("slug", "name", "blind", "min_verdicts").get(
+        pk=project.pk
+    )
+    state.project = ProjectState(*project_row)
     state.members = dict(
         Membership.objects.filter(project=project).values_list("user__username", "role")
     )
@@ -419,15 +421,16 @@ def one_snapshot(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         # The settings begin every transaction IMMEDIATE, which takes the write lock: for
         # a long verification writers would wait and time out. A DEFERRED one takes no
         # lock, and from its first read a WAL snapshot that writers do not wait for.
+        # The ignores: django-stubs' SQLite wrapper lacks transaction_mode (Django 5.1+).
         connection.ensure_connection()
-        configured = connection.transaction_mode
-        connection.transaction_mode = "DEFERRED"
+        configured: str | None = connection.transaction_mode  # type: ignore[attr-defined]  # stub gap, see above
+        connection.transaction_mode = "DEFERRED"  # type: ignore[attr-defined]  # stub gap, see above
         try:
             with transaction.atomic(using=using):
-                connection.transaction_mode = configured
+                connection.transaction_mode = configured  # type: ignore[attr-defined]  # stub gap, see above
                 yield
         finally:
-            connection.transaction_mode = configured
+            connection.transaction_mode = configured  # type: ignore[attr-defined]  # stub gap, see above
     else:
         with transaction.atomic(using=using):
             yield

@@ -94,10 +94,10 @@ def state_at(project: Project, moment: dt.datetime) -> State:
     is shared: callers read it and never change it.
     """
     events = AuditEvent.objects.filter(chain__project=project)
-    head = (
-        events.filter(created_at__lte=moment).order_by("-seq").values_list("seq", flat=True).first()
-    ) or 0
-    key = (project.pk, head)
+    head, head_hash = (
+        events.filter(created_at__lte=moment).order_by("-seq").values_list("seq", "hash").first()
+    ) or (0, "")
+    key = (project.pk, head_hash)
     with _folds_lock:
         if key in _FOLDS:
             _FOLDS.move_to_end(key)

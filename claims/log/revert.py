@@ -14,10 +14,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from claims.log.actions import RULES, Undo
-from claims.models import Adjudication, AuditEvent, Claim, Evidence, Project, Verdict
+from claims.models import Adjudication, AuditEvent, Claim, Evidence, Project, Status, Verdict
+
+# What a revert's change returns: the claim, the assessment as written, or nothing (evidence).
+Reverted = Claim | Verdict | Adjudication | None
 
 
 class NotRevertable(ValueError):
@@ -28,13 +31,13 @@ class NotRevertable(ValueError):
 class Plan:
     seq: int
     what: str  # in words: "bob's verdict on claim 12"
-    current: Any  # the state now, in the event's terms (None for absent)
-    restores: Any  # the state the revert brings back (the event's "before")
+    current: dict[str, Any] | None  # the state now, in the event's terms (None for absent)
+    restores: dict[str, Any] | None  # the state the revert brings back (the event's "before")
     version: int  # the version the revert is made against
     changed_since: bool
-    change: Callable[[Any, int], Any]
+    change: Callable[[Any, int], Reverted]
 
-    def apply(self, who: Any, version: int) -> Any:
+    def apply(self, who: Any, version: int) -> Reverted:
         """Make the change as ``who``: the acting ``Member`` (or a user), handed to the verb."""
         return self.change(who, version)
 
@@ -84,10 +87,36 @@ def _span_plan(project: Project, seq: int, body: dict[str, Any]) -> Plan:
     )
 
 
+class _Clear(Protocol):
+    """``Claim.clear_verdict`` or ``Claim.withdraw_adjudication``."""
+
+    def __call__(
+        self, who: Any, /, *, expected_version: int, reverts: int | None = ...
+    ) -> Verdict | Adjudication: ...
+
+
+class _Put(Protocol):
+    """``Claim.set_verdict`` or ``Claim.adjudicate`` (which needs the rationale)."""
+
+    def __call__(
+        self,
+        who: Any,
+        status: Status | str,
+        /,
+        *,
+        rationale: str,
+        as_of: dt.date | None = ...,
+        expected_version: int = ...,
+        reverts: int | None = ...,
+    ) -> Verdict | Adjudication: ...
+
+
 def _status_plan(project: Project, seq: int, body: dict[str, Any], *, adjudication: bool) -> Plan:
     """An analyst's verdict or the reviewer's adjudication: the same shape, other verbs."""
     target, before, after = body["target"], body["before"], body["after"]
     claim = _claim(project, target["claim"])
+    clear: _Clear
+    put: _Put
     if adjudication:
         row: Verdict | Adjudication | None = Adjudication.objects.filter(claim=claim).first()
         clear, put = claim.withdraw_adjudication, claim.adjudicate
@@ -98,7 +127,7 @@ def _status_plan(project: Project, seq: int, body: dict[str, Any], *, adjudicati
         what = f"{target['analyst']}'s verdict on claim {claim.ordinal}"
     current = row.fields() if row and row.status else None
 
-    def change(user: Any, version: int) -> Any:
+    def change(user: Any, version: int) -> Verdict | Adjudication:
         if before is None:
             return clear(user, expected_version=version, reverts=seq)
         return put(
@@ -128,16 +157,15 @@ def _evidence_plan(project: Project, seq: int, body: dict[str, Any], *, remove: 
         state = "removed" if remove else "in place"
         raise NotRevertable(f"Nothing to revert: the evidence is already {state}.")
 
-    def change(user: Any, version: int) -> Any:
+    def change(user: Any, version: int) -> None:
         if remove:
             return evidence.remove(user, reverts=seq)
         return evidence.restore(user, reverts=seq)
 
-    state = {"removed": removed_now}
     return Plan(
         seq,
         f"evidence “{evidence.title or evidence.url}”",
-        state,
+        {"removed": removed_now},
         {"removed": remove},
         0,
         False,

@@ -42,7 +42,7 @@ import json
 import re
 import reprlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,13 @@ def _refuse_number(text: str) -> Any:
     raise ValueError(f"{text} is not allowed: bodies hold no floats")
 
 
+# ``JSONDecoder.scan_once(text, index)``: the value that starts at ``index`` and the index
+# after it; StopIteration if no value starts there. Set by ``JSONDecoder.__init__`` but
+# undocumented, so typeshed leaves it out: each use below ignores ``attr-defined``.
+Scanner = Callable[[str, int], tuple[Any, int]]
+
 _strict = json.JSONDecoder(parse_float=_refuse_number, parse_constant=_refuse_number)
+_scan_strict: Scanner = _strict.scan_once  # type: ignore[attr-defined]  # see Scanner
 # A stored body, parsed; ValueError for a float (or NaN, Infinity), which no canonical body
 # holds. Refusing them while parsing spares walking the parsed body for them.
 parse_body = _strict.decode
@@ -171,7 +177,7 @@ def _refuse_constant(name: str) -> Any:
 
 # Lines: objects with unique keys and no NaN or Infinity.
 _lines = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
-_scan_line = _lines.scan_once
+_scan_line: Scanner = _lines.scan_once  # type: ignore[attr-defined]  # see Scanner
 
 
 def parse_canonical(body: str) -> Any:
@@ -276,7 +282,7 @@ def canonical_bodies(lines: list[dict[str, Any] | None]) -> list[Any] | None:
             body = line.get("body") if line is not None else None
             value = None
             if isinstance(body, str):
-                value, end = _strict.scan_once(body, 0)  # canonical text has no whitespace
+                value, end = _scan_strict(body, 0)  # canonical text has no whitespace
                 if end != len(body):
                     return None
                 values.append(value)

@@ -9,6 +9,7 @@ Streams an export to stdout or a file and records it as one ``audit.exported`` e
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ class Command(BaseCommand):
             raise CommandError("--until is before --since.")
         return Filters(article=article, since=since, until=until, actor=actor or None)
 
-    def write_file(self, path: Path, chunks: Any) -> None:
+    def write_file(self, path: Path, chunks: Iterable[str]) -> None:
         """Write the stream; on failure remove the partial file rather than leave half."""
         try:
             with path.open("w", encoding="utf-8", newline="") as handle:
