@@ -48,6 +48,7 @@ lint: $(STAMP)
 	mkdir -p var/static
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy claims
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 test-sqlite: $(STAMP) chromium

@@ -34,7 +34,7 @@ def client_ip(request: HttpRequest) -> str:
         return peer
 
 
-class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]  # django-axes is untyped
+class LockoutHandler(AxesDatabaseHandler):
     """django-axes' database handler, except that a success resets only its own account.
 
     Axes resets "the attempts matching the request", which with our two lockout

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -92,7 +92,8 @@ class ImportForm(ArticleMetadataForm):
         self.upload_refused = upload_refused
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.upload_refused:
             self.add_error("file", self.upload_refused)
             return cleaned
@@ -209,7 +210,8 @@ class MemberForm(forms.Form):
         return self.cleaned_data["username"].strip()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         action, name = cleaned.get("action"), cleaned.get("username")
         if action is None or not name or "role" in self.errors:
             return cleaned
@@ -297,7 +299,8 @@ class VerdictForm(forms.Form):
     version = VersionField(min_value=0)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # The "since" date belongs to an outdated verdict only; with another status it is
         # simply not part of the verdict.
         if data.get("status") != Status.OUTDATED:
@@ -329,9 +332,10 @@ class EvidenceForm(forms.ModelForm):
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="evidence", **kwargs)
+        kwargs.setdefault("prefix", "evidence")
+        super().__init__(*args, **kwargs)
         for name in ("quote", "note"):
-            self.fields[name].max_length = LONG_TEXT
+            cast(forms.CharField, self.fields[name]).max_length = LONG_TEXT
             self.fields[name].widget.attrs["maxlength"] = LONG_TEXT
 
 

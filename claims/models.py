@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -88,7 +89,10 @@ def validate_web_url(value: str) -> None:
         )
 
 
-WEB_URL_VALIDATORS = [URLValidator(schemes=["http", "https"]), validate_web_url]
+WEB_URL_VALIDATORS: list[Callable[[Any], None]] = [
+    URLValidator(schemes=["http", "https"]),
+    validate_web_url,
+]
 
 EARLIEST_SINCE = dt.date(1900, 1, 1)
 
@@ -335,7 +339,7 @@ class ArticleQuerySet(models.QuerySet):
         ).order_by("-published_on", "title")
 
 
-def _count(queryset: models.QuerySet) -> models.Subquery:
+def _count(queryset: models.QuerySet[Any]) -> Coalesce:
     """COUNT(*) of a correlated queryset, as a scalar subquery (0 when empty)."""
     counted = queryset.order_by().annotate(n=models.Func("pk", function="COUNT")).values("n")
     return Coalesce(models.Subquery(counted), 0)
@@ -494,78 +498,13 @@ class Claim(models.Model):
     ) -> Verdict:
         """Set or change the analyst's verdict, made against ``expected_version`` (0: none).
         ``analyst`` is a user or the acting ``Member``, as for every verb."""
-        status = Status(status)
-        if as_of is not None and status != Status.OUTDATED:
-            raise ValidationError("Only an outdated verdict takes a 'since' date.")
-        verdict = Verdict(claim=self, status=status, rationale=rationale, as_of=as_of)
-        verdict.clean_fields(exclude=["claim", "analyst", "version"])
-        return self._write_verdict(analyst, verdict.fields(), expected_version, reverts)
+        wanted = Verdict.asked(status, rationale, as_of)
+        return self._write_assessment(Verdict, analyst, wanted, expected_version, reverts)
 
     def clear_verdict(
         self, analyst: Any, *, expected_version: int, reverts: int | None = None
     ) -> Verdict:
-        return self._write_verdict(analyst, None, expected_version, reverts)
-
-    def _write_verdict(
-        self,
-        analyst: Any,
-        wanted: dict[str, Any] | None,
-        expected_version: int,
-        reverts: int | None = None,
-    ) -> Verdict:
-        project = self.article.project
-        analyst = _acting(project, analyst, Role.ANALYST)
-        with writing(project) as writer:
-            verdict = Verdict.objects.filter(claim=self, analyst=analyst).first()
-            current_version = verdict.version if verdict else 0
-            if current_version != expected_version:
-                raise Conflict(verdict)
-            before = verdict.fields() if verdict and verdict.status else None
-            if before == wanted:
-                writer.skip()
-                return verdict or Verdict(claim=self, analyst=analyst, version=0)
-            if verdict is None:
-                verdict = Verdict(claim=self, analyst=analyst, version=0)
-            target = {**self.target(), "type": "verdict", "analyst": analyst.get_username()}
-            if self._changes_after_seeing_team(verdict, before, wanted):
-                verdict.after_seeing_team = True
-                target["after_seeing_team"] = True
-            fields = wanted or {"status": "", "rationale": "", "as_of": None}
-            verdict.status, verdict.rationale = fields["status"], fields["rationale"]
-            verdict.as_of = dt.date.fromisoformat(fields["as_of"]) if fields["as_of"] else None
-            verdict.version += 1
-            verdict.updated_at = timezone.now()
-            verdict.save()
-            action = (
-                Action.VERDICT_CLEARED
-                if wanted is None
-                else Action.VERDICT_CHANGED
-                if before
-                else Action.VERDICT_SET
-            )
-            writer.append(
-                action=action,
-                actor=analyst,
-                target=target,
-                before=before,
-                after=wanted,
-                article_id=self.article_id,
-                claim_id=self.pk,
-                reverts=reverts,
-            )
-        return verdict
-
-    def _changes_after_seeing_team(
-        self, verdict: Verdict, before: dict[str, Any] | None, wanted: dict[str, Any] | None
-    ) -> bool:
-        """In a blind project, a verdict shows its analyst the team's; changing its status
-        or clearing it while others have verdicts here may have been swayed by them."""
-        if verdict.after_seeing_team or before is None or not self.article.project.blind:
-            return False
-        if wanted is not None and wanted["status"] == before["status"]:
-            return False
-        others = Verdict.objects.filter(claim=self).exclude(analyst_id=verdict.analyst_id)
-        return others.exclude(status="").exists()
+        return self._write_assessment(Verdict, analyst, None, expected_version, reverts)
 
     def counts(self) -> dict[str, int]:
         """Current verdicts per status, from ``with_consensus()``; zero counts left out."""
@@ -597,60 +536,58 @@ class Claim(models.Model):
         reverts: int | None = None,
     ) -> Adjudication:
         """Record (or change) the final status, made against ``expected_version`` (0: none)."""
-        status = Status(status)
-        if as_of is not None and status != Status.OUTDATED:
-            raise ValidationError("Only an outdated status takes a 'since' date.")
-        if not rationale.strip():
-            raise ValidationError("Say why: an adjudication needs a rationale.")
-        wanted = Adjudication(status=status, rationale=rationale.strip(), as_of=as_of)
-        wanted.clean_fields(exclude=["claim", "reviewer", "version", "decided_at"])
-        return self._write_adjudication(reviewer, wanted.fields(), expected_version, reverts)
+        wanted = Adjudication.asked(status, rationale, as_of)
+        return self._write_assessment(Adjudication, reviewer, wanted, expected_version, reverts)
 
     def withdraw_adjudication(
         self, reviewer: Any, *, expected_version: int, reverts: int | None = None
     ) -> Adjudication:
-        return self._write_adjudication(reviewer, None, expected_version, reverts)
+        return self._write_assessment(Adjudication, reviewer, None, expected_version, reverts)
 
-    def _write_adjudication(
+    def _write_assessment[A: Assessment](
         self,
-        reviewer: Any,
+        kind: type[A],
+        who: Any,
         wanted: dict[str, Any] | None,
         expected_version: int,
-        reverts: int | None = None,
-    ) -> Adjudication:
+        reverts: int | None,
+    ) -> A:
+        """Set, change or clear (``wanted`` None) one assessment of this claim, made against
+        ``expected_version``: the one algorithm behind verdicts and adjudications, ``kind``
+        saying what differs (see ``Assessment``). A write that changes nothing writes no
+        event, and returns the row as it stands (version 0 if there is none)."""
         project = self.article.project
-        reviewer = _acting(project, reviewer, Role.REVIEWER)
+        actor = _acting(project, who, kind.role_needed)
         with writing(project) as writer:
-            current = Adjudication.objects.filter(claim=self).first()
+            key = {"claim": self, **kind.key(actor)}
+            current = kind._default_manager.filter(**key).first()
             if (current.version if current else 0) != expected_version:
-                raise Conflict(current, "Another reviewer changed the adjudication first.")
-            before = current.fields() if current and current.status else None
+                raise Conflict(current, kind.conflict)
+            assessment = current or kind(**key, version=0)
+            before = assessment.fields() if assessment.status else None
             if before == wanted:
                 writer.skip()
-                return current or Adjudication(claim=self, version=0)
-            adjudication = current or Adjudication(claim=self, version=0)
-            fields = wanted or {"status": "", "rationale": "", "as_of": None}
-            adjudication.status, adjudication.rationale = fields["status"], fields["rationale"]
-            adjudication.as_of = dt.date.fromisoformat(fields["as_of"]) if fields["as_of"] else None
-            adjudication.reviewer, adjudication.decided_at = reviewer, timezone.now()
-            adjudication.version += 1
-            adjudication.save()
+                return assessment
+            target = assessment.stamp(self, actor, before, wanted)
+            assessment.assign(wanted)
+            assessment.version += 1
+            assessment.save()
             if wanted is None:
-                action = Action.ADJUDICATION_WITHDRAWN
+                action = kind.actions.cleared
             else:
-                action = Action.ADJUDICATION_CHANGED if before else Action.ADJUDICATION_SET
+                action = kind.actions.changed if before else kind.actions.set
             writer.append(
                 action=action,
-                actor=reviewer,
-                target={**self.target(), "type": "adjudication"},
+                actor=actor,
+                target=target,
                 before=before,
                 after=wanted,
                 article_id=self.article_id,
                 claim_id=self.pk,
                 reverts=reverts,
             )
-        self.adjudication = adjudication
-        return adjudication
+        assessment.written(self)
+        return assessment
 
     # Claim editing (reviewers): each is one event, and says where verdicts and evidence went.
 
@@ -942,36 +879,70 @@ def split_bounds(text: str, start: int, at: int, end: int) -> tuple[int, int]:
     left_end = at
     while left_end > start and (text[left_end - 1].isspace() or text[left_end - 1] in ",;:"):
         left_end -= 1
-    right_start = SEPARATOR.match(text, at, end).end()
+    separator = SEPARATOR.match(text, at, end)
+    right_start = separator.end() if separator else at
     if not (start < left_end and right_start < end):
         raise ValidationError("Choose a split point with words on both sides.")
     return left_end, right_start
 
 
-class Verdict(models.Model):
-    """One analyst's current verdict on a claim; a cleared verdict keeps its row and version."""
+# Assessments: an analyst's verdict, a reviewer's adjudication --------------------------
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="verdicts")
-    analyst = models.ForeignKey(User, on_delete=models.PROTECT, related_name="verdicts")
+ASSESSED = ("status", "rationale", "as_of")  # what an assessment says; the rest is bookkeeping
+CLEARED: dict[str, Any] = {"status": "", "rationale": "", "as_of": None}
+
+
+class AssessmentActions(NamedTuple):
+    """The events of one kind of assessment, one for each way a write changes it."""
+
+    set: Action
+    changed: Action
+    cleared: Action  # a cleared verdict, a withdrawn adjudication
+
+
+class Assessment(models.Model):
+    """A status on a claim, with a rationale and, when outdated, a since-date. Clearing one
+    keeps its row, with a blank status, so that its version keeps moving.
+
+    Both kinds are written by one algorithm, ``Claim._write_assessment()``. What differs
+    between them is said here: by the class attributes below, and by the methods a kind
+    overrides (``key``, ``stamp``, ``written``).
+    """
+
     status = models.CharField(max_length=10, choices=Status.choices, blank=True)
     rationale = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
-    as_of = models.DateField(
-        null=True, blank=True, validators=[validate_since], help_text="For outdated: since when."
-    )
+    as_of = models.DateField(null=True, blank=True, validators=[validate_since])
     version = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(default=timezone.now)
-    # Blind projects: the analyst changed or cleared this verdict after it had shown them
-    # the team's. Once set it stays, so the consensus screen and exports can say so.
-    after_seeing_team = models.BooleanField(default=False)
+
+    role_needed: ClassVar[Role]  # the least role that writes one
+    actions: ClassVar[AssessmentActions]
+    conflict: ClassVar[str]  # the message of a stale write's Conflict ("": Conflict's own)
+    since_refused: ClassVar[str]  # the error for a since-date on a status other than outdated
+    rationale_missing: ClassVar[str]  # the error for a blank rationale ("": it may be blank)
 
     class Meta:
-        constraints = [
-            # Claim.set_verdict() reads and versions a single row per analyst and claim.
-            models.UniqueConstraint(fields=["claim", "analyst"], name="verdict_once_per_analyst"),
-        ]
+        abstract = True
 
-    def __str__(self) -> str:
-        return f"{self.analyst}: {self.status or 'cleared'}"
+    @classmethod
+    def key(cls, actor: Any) -> dict[str, Any]:
+        """Besides the claim, what picks the row that ``actor`` writes: nothing (one row
+        per claim) unless a kind says otherwise."""
+        return {}
+
+    @classmethod
+    def asked(cls, status: Status | str, rationale: str, as_of: dt.date | None) -> dict[str, Any]:
+        """What a verb is asked to write, as ``fields()`` gives it, checked as the model's
+        fields check it; where a kind needs a rationale, it is stripped first."""
+        status = Status(status)
+        if as_of is not None and status != Status.OUTDATED:
+            raise ValidationError(cls.since_refused)
+        if cls.rationale_missing:
+            if not rationale.strip():
+                raise ValidationError(cls.rationale_missing)
+            rationale = rationale.strip()
+        asked = cls(status=status, rationale=rationale, as_of=as_of)
+        asked.clean_fields(exclude=[f.name for f in cls._meta.fields if f.name not in ASSESSED])
+        return asked.fields()
 
     def fields(self) -> dict[str, Any]:
         return {
@@ -979,6 +950,119 @@ class Verdict(models.Model):
             "rationale": self.rationale,
             "as_of": self.as_of.isoformat() if self.as_of else None,
         }
+
+    def assign(self, fields: dict[str, Any] | None) -> None:
+        """Take ``fields`` as ``fields()`` gives them; None clears."""
+        fields = fields or CLEARED
+        self.status, self.rationale = fields["status"], fields["rationale"]
+        self.as_of = dt.date.fromisoformat(fields["as_of"]) if fields["as_of"] else None
+
+    def stamp(
+        self,
+        claim: Claim,
+        actor: Any,
+        before: dict[str, Any] | None,
+        wanted: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Before a write is saved: record what this kind keeps of it besides its fields
+        (who, when), and return the target of its event."""
+        raise NotImplementedError
+
+    def written(self, claim: Claim) -> None:
+        """After a write: what ``claim`` keeps of it (nothing, unless a kind says)."""
+
+
+class Verdict(Assessment):
+    """One analyst's current verdict on a claim."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="verdicts")
+    analyst = models.ForeignKey(User, on_delete=models.PROTECT, related_name="verdicts")
+    # As Assessment's, with the help text that the verdict's field has always had.
+    as_of = models.DateField(
+        null=True, blank=True, validators=[validate_since], help_text="For outdated: since when."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    # Blind projects: the analyst changed or cleared this verdict after it had shown them
+    # the team's. Once set it stays, so the consensus screen and exports can say so.
+    after_seeing_team = models.BooleanField(default=False)
+
+    role_needed = Role.ANALYST
+    actions = AssessmentActions(Action.VERDICT_SET, Action.VERDICT_CHANGED, Action.VERDICT_CLEARED)
+    conflict = ""
+    since_refused = "Only an outdated verdict takes a 'since' date."
+    rationale_missing = ""
+
+    class Meta:
+        constraints = [
+            # Claim._write_assessment() reads and versions a single row per analyst and
+            # claim (Verdict.key()).
+            models.UniqueConstraint(fields=["claim", "analyst"], name="verdict_once_per_analyst"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.analyst}: {self.status or 'cleared'}"
+
+    @classmethod
+    def key(cls, actor: Any) -> dict[str, Any]:
+        return {"analyst": actor}
+
+    def stamp(
+        self,
+        claim: Claim,
+        actor: Any,
+        before: dict[str, Any] | None,
+        wanted: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        target = {**claim.target(), "type": "verdict", "analyst": actor.get_username()}
+        if self._changes_after_seeing_team(claim, before, wanted):
+            self.after_seeing_team = True
+            target["after_seeing_team"] = True
+        self.updated_at = timezone.now()
+        return target
+
+    def _changes_after_seeing_team(
+        self, claim: Claim, before: dict[str, Any] | None, wanted: dict[str, Any] | None
+    ) -> bool:
+        """In a blind project, a verdict shows its analyst the team's; changing its status
+        or clearing it while others have verdicts here may have been swayed by them."""
+        if self.after_seeing_team or before is None or not claim.article.project.blind:
+            return False
+        if wanted is not None and wanted["status"] == before["status"]:
+            return False
+        others = Verdict.objects.filter(claim=claim).exclude(analyst_id=self.analyst_id)
+        return others.exclude(status="").exists()
+
+
+class Adjudication(Assessment):
+    """A reviewer's final status for a claim: one row per claim."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="adjudication")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    role_needed = Role.REVIEWER
+    actions = AssessmentActions(
+        Action.ADJUDICATION_SET, Action.ADJUDICATION_CHANGED, Action.ADJUDICATION_WITHDRAWN
+    )
+    conflict = "Another reviewer changed the adjudication first."
+    since_refused = "Only an outdated status takes a 'since' date."
+    rationale_missing = "Say why: an adjudication needs a rationale."
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.status or 'withdrawn'}"
+
+    def stamp(
+        self,
+        claim: Claim,
+        actor: Any,
+        before: dict[str, Any] | None,
+        wanted: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        self.reviewer, self.decided_at = actor, timezone.now()
+        return {**claim.target(), "type": "adjudication"}
+
+    def written(self, claim: Claim) -> None:
+        claim.adjudication = self  # so that ``claim.final`` needs no query
 
 
 class Evidence(models.Model):
@@ -1057,29 +1141,6 @@ class Evidence(models.Model):
                 claim_id=claim.pk,
                 reverts=reverts,
             )
-
-
-class Adjudication(models.Model):
-    """A reviewer's final status for a claim. One row per claim: a withdrawn adjudication
-    keeps its row, with a blank status, so that its version keeps moving."""
-
-    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="adjudication")
-    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, blank=True)
-    rationale = models.TextField(blank=True, validators=[MaxLengthValidator(LONG_TEXT)])
-    as_of = models.DateField(null=True, blank=True, validators=[validate_since])
-    decided_at = models.DateTimeField(default=timezone.now)
-    version = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.claim_id}: {self.status or 'withdrawn'}"
-
-    def fields(self) -> dict[str, Any]:
-        return {
-            "status": str(self.status),
-            "rationale": self.rationale,
-            "as_of": self.as_of.isoformat() if self.as_of else None,
-        }
 
 
 # The audit chain --------------------------------------------------------------------

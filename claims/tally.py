@@ -12,11 +12,15 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
 from claims import agreement, consensus
 from claims.models import Article, Claim, ClaimQuerySet, Member, Status, Verdict
+
+if TYPE_CHECKING:
+    from claims.charts import Segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,10 @@ class Row:
     state: str = consensus.UNREVIEWED
     verdicts: dict[str, Said] = field(default_factory=dict)  # analyst username -> verdict
     mine: str = ""
+    # Filled in by the consensus views: the claim's stacked bar (SVG), and per analyst
+    # their verdict and evidence (the queue's side-by-side columns).
+    bar: list[Segment] = field(default_factory=list)
+    columns: list[tuple[str, Any, list[Any]]] = field(default_factory=list)
     # Blind projects: who cleared their verdict after it had shown them the team's.
     cleared_after_seeing_team: list[str] = field(default_factory=list)
 

@@ -113,17 +113,29 @@ def article_imported(state: State, body: dict[str, Any]) -> None:
         state.claims[claim_id] = ClaimState(claim_id, article, start, end)
 
 
+CLEARED: dict[str, Any] = {"status": "", "rationale": "", "as_of": None}
+
+
+def _assessed(
+    previous: VerdictState | AdjudicationState | None, body: dict[str, Any]
+) -> dict[str, Any]:
+    """What a verdict's or an adjudication's event leaves, whichever it is: the status,
+    rationale and date it wrote (blank when cleared or withdrawn), one version on."""
+    after = body["after"] or CLEARED
+    return {
+        "status": after["status"],
+        "rationale": after["rationale"],
+        "as_of": after["as_of"],
+        "version": previous.version + 1 if previous else 1,
+    }
+
+
 def verdict_written(state: State, body: dict[str, Any]) -> None:
-    key = (body["target"]["claim"], body["target"]["analyst"])
+    target = body["target"]
+    key = (target["claim"], target["analyst"])
     previous = state.verdicts.get(key)
-    version = previous.version + 1 if previous else 1
-    after = body["after"] or {"status": "", "rationale": "", "as_of": None}
-    seen = bool(previous and previous.after_seeing_team) or bool(
-        body["target"].get("after_seeing_team")
-    )
-    state.verdicts[key] = VerdictState(
-        after["status"], after["rationale"], after["as_of"], version, seen
-    )
+    seen = bool(previous and previous.after_seeing_team) or bool(target.get("after_seeing_team"))
+    state.verdicts[key] = VerdictState(**_assessed(previous, body), after_seeing_team=seen)
 
 
 def evidence_added(state: State, body: dict[str, Any]) -> None:
@@ -194,8 +206,6 @@ def claims_merged(state: State, body: dict[str, Any]) -> None:
 def adjudication_written(state: State, body: dict[str, Any]) -> None:
     claim = body["target"]["claim"]
     previous = state.adjudications.get(claim)
-    version = previous.version + 1 if previous else 1
-    after = body["after"] or {"status": "", "rationale": "", "as_of": None}
     state.adjudications[claim] = AdjudicationState(
-        after["status"], after["rationale"], after["as_of"], body["actor"], version
+        **_assessed(previous, body), reviewer=body["actor"]
     )

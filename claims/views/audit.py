@@ -13,7 +13,7 @@ the form.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -45,7 +45,7 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.project = project
         articles = Article.objects.filter(project=project).order_by("title").only("pk", "title")
-        self.fields["article"].choices = [("", "All articles")] + [
+        cast(forms.ChoiceField, self.fields["article"]).choices = [("", "All articles")] + [
             (a.pk, a.title) for a in articles
         ]
 
@@ -59,7 +59,8 @@ class ExportForm(forms.Form):
         return name or None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", "The range ends before it starts.")
@@ -72,7 +73,7 @@ class ExportForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def audit_export(request: AuthedRequest, slug: str) -> HttpResponse:
+def audit_export(request: AuthedRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     project = member_for(request, slug, Role.REVIEWER).project
     posted = request.method == "POST"
     form = ExportForm(project, request.POST if posted else None, initial=request.GET.dict())

@@ -34,7 +34,9 @@ def _date(value: str) -> dt.date | None:
 
 def filtered(events: QuerySet[AuditEvent], request: AuthedRequest) -> tuple[QuerySet, dict]:
     """Apply the activity filters (actor, action group, date range) from the query string."""
-    chosen = {k: query_text(request.GET.get(k), 150) for k in ("actor", "action", "since", "until")}
+    chosen: dict[str, Any] = {
+        k: query_text(request.GET.get(k), 150) for k in ("actor", "action", "since", "until")
+    }
     if chosen["actor"]:
         events = events.filter(actor__username=chosen["actor"])
     if chosen["action"] in ACTION_GROUPS:
