@@ -8,11 +8,16 @@ data from ``tests/factories.py``.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -116,3 +121,23 @@ class _Tree(HTMLParser):
 def html(source: Any) -> Node:
     """The parsed page: ``source`` is a response or its text."""
     return _Tree(source if isinstance(source, str) else body(source)).root
+
+
+def run_on_sqlite_file(script: str, path: Any, *args: str, timeout: float = 120) -> dict[str, Any]:
+    """Run ``script`` (python -c) against a SQLite file configured as in production (WAL,
+    IMMEDIATE transactions): what concurrency tests need, since the test database lives in
+    memory. The script prints a JSON object as its last line; that object is returned."""
+    env = {**os.environ, "SQLITE_PATH": str(path), "DJANGO_SETTINGS_MODULE": "claims.settings"}
+    env.pop("DATABASE_URL", None)
+    env.setdefault("DEBUG", "1")
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result

@@ -12,9 +12,6 @@ busy timeout), because the test database pytest-django makes for SQLite lives in
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
 
 from claims.log import chain as log_chain
 from claims.models import AuditChain, Project, Role
+from tests.base import run_on_sqlite_file
 from tests.tampering import purge_audit_events
 
 THREADS = 16  # more than this machine's cores: the scheduler interleaves them
@@ -139,20 +136,8 @@ def without_the_lock(chains: QuerySet[AuditChain]) -> QuerySet[AuditChain]:
 
 
 def race_in_sqlite_file(path: Path, *, lock_chain: bool, calls_per_thread: int) -> dict[str, Any]:
-    env = {**os.environ, "SQLITE_PATH": str(path), "DJANGO_SETTINGS_MODULE": "claims.settings"}
-    env.pop("DATABASE_URL", None)
-    env.setdefault("DEBUG", "1")
     run = {"lock_chain": lock_chain, "calls_per_thread": calls_per_thread}
-    done = subprocess.run(
-        [sys.executable, "-c", SUBPROCESS_SCRIPT, json.dumps(run)],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_on_sqlite_file(SUBPROCESS_SCRIPT, path, json.dumps(run), timeout=300)
 
 
 def run_race(tmp_path: Path, *, lock_chain: bool, calls_per_thread: int) -> dict[str, Any]:

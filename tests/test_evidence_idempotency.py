@@ -4,9 +4,6 @@ form submitted twice (a double click, a retried request, two at once)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from claims.models import AuditEvent, Claim, Evidence
-from tests.base import HTMX, client_for
+from tests.base import HTMX, client_for, run_on_sqlite_file
 from tests.factories import make_article, make_project, make_user
 from tests.tampering import purge_audit_events
 from tests.test_fold import as_database, database, folded
@@ -237,19 +233,7 @@ def double_submit(threads: int = 2) -> dict[str, Any]:
 
 
 def double_submit_in_sqlite_file(path: Path) -> dict[str, Any]:
-    env = {**os.environ, "SQLITE_PATH": str(path), "DJANGO_SETTINGS_MODULE": "claims.settings"}
-    env.pop("DATABASE_URL", None)
-    env.setdefault("DEBUG", "1")
-    done = subprocess.run(
-        [sys.executable, "-c", SUBPROCESS_SCRIPT],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_on_sqlite_file(SUBPROCESS_SCRIPT, path)
 
 
 def test_identical_submissions_at_once_add_one_row_and_one_event(

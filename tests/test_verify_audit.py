@@ -10,9 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -35,6 +31,7 @@ from claims.log.revert import plan
 from claims.log.state import State, VerdictState
 from claims.log.verify_export import GENESIS_HASH, canonical_json, event_hash
 from claims.models import AuditEvent, Claim, Evidence, Project, Role, Verdict
+from tests.base import run_on_sqlite_file
 from tests.factories import make_article, make_project, make_user
 from tests.tampering import execute, purge_audit_events, triggers_off
 
@@ -486,19 +483,8 @@ def verify_during_a_write_on(tmp_path: Path, *, isolated: bool) -> dict[str, Any
     production (WAL, IMMEDIATE transactions), since the test database lives in memory."""
     if connection.vendor == "postgresql":
         return verify_during_a_write(isolated=isolated)
-    env = {**os.environ, "SQLITE_PATH": str(tmp_path / "race.sqlite3")}
-    env.pop("DATABASE_URL", None)
-    env.setdefault("DEBUG", "1")
-    done = subprocess.run(
-        [sys.executable, "-c", SUBPROCESS_SCRIPT, "isolated" if isolated else "shared"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    mode = "isolated" if isolated else "shared"
+    return run_on_sqlite_file(SUBPROCESS_SCRIPT, tmp_path / "race.sqlite3", mode)
 
 
 @pytest.fixture
