@@ -1,8 +1,10 @@
 """Accounts: login throttling (the client address behind a known number of proxies, and
-what a successful log-in may reset)."""
+what a successful log-in may reset), and the one-time links where new people set a
+password."""
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from typing import Any
 
@@ -11,6 +13,10 @@ from axes.helpers import get_client_username
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.timesince import timeuntil
+
+from claims.management.users import set_password_link as link_on
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -53,3 +59,16 @@ class LockoutHandler(AxesDatabaseHandler):
         count: int  # what QuerySet.delete() returns; django-axes is untyped
         count, _ = AccessAttempt.objects.filter(username=username).delete()
         return count
+
+
+def set_password_link(request: HttpRequest, user: Any) -> str:
+    """The one-time link, on this site, where ``user`` sets a password: the same link
+    ``manage.py add_member --link`` prints (Django's password-reset token, which setting
+    a password spends). Nothing of it is stored: show it once, to whoever asked."""
+    return link_on(user, request.build_absolute_uri("/"))
+
+
+def link_lifetime() -> str:
+    """How long a set-password link works, in words ("3 days"): ``PASSWORD_RESET_TIMEOUT``."""
+    now = timezone.now()
+    return timeuntil(now + dt.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT), now)

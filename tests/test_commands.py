@@ -87,3 +87,8 @@ def test_demo_sets_up_everything_once(db: Any, settings: Any, tmp_path: Any) -> 
     assert AuditEvent.objects.count() == events
     assert get_user_model().objects.get(username="bob").check_password("bob-demo")
     assert verify_chain(project.chain)[1] is None
+    # alice may create projects in the browser; nobody else may.
+    creators = [
+        u.username for u in get_user_model().objects.all() if u.has_perm("claims.add_project")
+    ]
+    assert creators == ["alice"]

@@ -48,6 +48,7 @@ from claims.exports import safe_cell
 from claims.log import signing
 from claims.log.actions import Action
 from claims.log.chain import utc_stamp, writing
+from claims.log.history import describe
 from claims.log.verify_export import (
     HASH_DOMAIN,
     Scanner,
@@ -60,6 +61,7 @@ from claims.models import (
     Article,
     AuditChain,
     AuditEvent,
+    Evidence,
     Project,
     Verdict,
 )
@@ -358,7 +360,22 @@ class SignedChain:
 
 # CSV for people --------------------------------------------------------------------------
 
-CSV_HEADER = ["seq", "time", "actor", "action", "article", "claim", "before", "after", "hash"]
+# One row per event, each part of it in a column a person can read: the change in words,
+# which fields it changed, and the state before and after as "field: value" lines (nested
+# fields as "right.text"). The signed JSON Lines file is the one to verify; this is not.
+CSV_HEADER = [
+    "seq",
+    "time",
+    "actor",
+    "action",
+    "description",
+    "article",
+    "claim",
+    "changed",
+    "before",
+    "after",
+    "hash",
+]
 
 
 def event_csv(events: QuerySet[AuditEvent], project: Project | None = None) -> Iterator[str]:
@@ -383,18 +400,65 @@ def event_csv_row(
     seq: int, hash_: str, body: str, article_id: int | None, claim_id: int | None
 ) -> list[Any]:
     data = _loads(body)
+    before, after = flat(data.get("before")), flat(data.get("after"))
+    changed = [name for name in {**before, **after} if before.get(name) != after.get(name)]
     # The seq and the ids are integers (or None) from the database: only text needs safe_cell.
     return [
         seq,
         safe_cell(data.get("at", "")),
         safe_cell(data.get("actor") or ""),
         safe_cell(data.get("action", "")),
+        safe_cell(_described(data)),
         "" if article_id is None else article_id,
         "" if claim_id is None else claim_id,
-        safe_cell(_json_cell(data.get("before"))),
-        safe_cell(_json_cell(data.get("after"))),
+        safe_cell(", ".join(changed) if before and after else ""),
+        safe_cell(_lines(before)),
+        safe_cell(_lines(after)),
         safe_cell(hash_),
     ]
+
+
+def _described(data: dict[str, Any]) -> str:
+    """The event in words; a body the write path would not write (a rebuilt or damaged
+    chain) still gets its row, with its action alone."""
+    try:
+        return describe(data)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return str(data.get("action", ""))
+
+
+def flat(value: Any, name: str = "") -> dict[str, str]:
+    """A state from an event body as ``{"field": "value"}``: nested fields named with dots
+    ("right.text"), lists of plain values joined with commas, empty (None) fields left
+    out."""
+    if isinstance(value, dict):
+        parts: Iterable[tuple[str, Any]] = value.items()
+    elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+        parts = ((str(n), item) for n, item in enumerate(value, 1))
+    else:
+        return {} if value is None else {name or "value": _text(value)}
+    found: dict[str, str] = {}
+    for key, item in parts:
+        field = f"{name}.{key}" if name else key
+        if isinstance(item, str):  # most values: no call needed
+            found[field] = item
+        elif isinstance(item, dict | list):
+            found.update(flat(item, field))
+        elif item is not None:
+            found[field] = _text(item)
+    return found
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value)
+    return str(value)
+
+
+def _lines(fields: dict[str, str]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in fields.items())
 
 
 def _loads(text: str) -> Any:
@@ -406,10 +470,6 @@ def _loads(text: str) -> Any:
     except (StopIteration, ValueError):
         end = -1
     return value if end == len(text) else json.loads(text)
-
-
-def _json_cell(value: Any) -> str:
-    return "" if value is None else _encode(value)
 
 
 # JSON-LD: shared streaming and article text ----------------------------------------------
@@ -438,7 +498,7 @@ def _articles_in_order[R](
         article_id = article_of(row)
         if current is None or current.pk != article_id:
             current = Article.objects.only(
-                "pk", "text", "title", "author", "published_on", "source_url", "sha256"
+                "pk", "text", "title", "author", "published_on", "source_url", "sha256", "version"
             ).get(pk=article_id)
         yield row, current
 
@@ -488,9 +548,51 @@ def annotation_selection(project: Project, filters: Filters) -> QuerySet[Verdict
     return verdicts
 
 
-def web_annotation(verdict: Verdict, article: Article, project: Project) -> dict[str, Any]:
+# Evidence bodies carry three fields the Web Annotation vocabulary has no term for; this
+# context names them (title and note by Dublin Core and SKOS), so that a JSON-LD reader
+# keeps them. Annotations without evidence keep the plain context.
+EVIDENCE_CONTEXT = {
+    "title": "http://purl.org/dc/terms/title",
+    "note": "http://www.w3.org/2004/02/skos/core#note",
+    "stance": "urn:claims:terms:stance",
+}
+
+
+def evidence_body(evidence: Evidence) -> dict[str, Any]:
+    """A piece of evidence as an annotation body: the linked page (with the quote from it
+    as a TextQuoteSelector), its stance, title and note, and who added it when."""
+    body: dict[str, Any] = {
+        "type": "SpecificResource",
+        "purpose": "linking",
+        "source": evidence.url,
+        "stance": evidence.stance,
+    }
+    if evidence.quote:
+        body["selector"] = {"type": "TextQuoteSelector", "exact": evidence.quote}
+    if evidence.title:
+        body["title"] = evidence.title
+    if evidence.note:
+        body["note"] = evidence.note
+    body["creator"] = {"type": "Person", "nickname": evidence.added_by.get_username()}
+    body["created"] = utc_stamp(evidence.added_at)
+    return body
+
+
+def web_annotation(
+    verdict: Verdict, article: Article, project: Project, evidence: Iterable[Evidence] = ()
+) -> dict[str, Any]:
+    """The verdict as an annotation; its body is the verdict in words, followed by the
+    ``evidence`` the analyst gave for it, if any."""
     claim = verdict.claim
-    text = article.text
+    # The text the claim stood in: a retired claim's is the version before the one that
+    # removed it, which its selectors and source name.
+    version = claim.retired_in - 1 if claim.retired_in else article.version
+    text = article.text_of(version)
+    source = (
+        article_source(article)
+        if version == article.version
+        else f"urn:sha256:{article.sha256_of(version)}"
+    )
     start, end = claim.start, claim.end
     value = verdict.status
     if verdict.as_of:
@@ -504,22 +606,22 @@ def web_annotation(verdict: Verdict, article: Article, project: Project) -> dict
     # A verdict copied by a split or moved by a merge has no event of its own on this claim.
     modified = getattr(verdict, "changed_at", None) or verdict.updated_at
     created = min(getattr(verdict, "set_at", None) or modified, modified)
+    assessing = {"type": "TextualBody", "purpose": "assessing", "format": "text/plain"}
+    evidence_bodies = [evidence_body(item) for item in evidence]
     return {
-        "@context": ANNO_CONTEXT,
+        "@context": [ANNO_CONTEXT, EVIDENCE_CONTEXT] if evidence_bodies else ANNO_CONTEXT,
         "id": f"urn:claims:{project.slug}:verdict:{verdict.pk}",
         "type": "Annotation",
         "motivation": "assessing",
         "creator": creator,
         "created": utc_stamp(created),
         "modified": utc_stamp(modified),
-        "body": {
-            "type": "TextualBody",
-            "purpose": "assessing",
-            "format": "text/plain",
-            "value": value,
-        },
+        # One body alone is an object, several a list (as the model writes them).
+        "body": [assessing | {"value": value}, *evidence_bodies]
+        if evidence_bodies
+        else assessing | {"value": value},
         "target": {
-            "source": article_source(article),
+            "source": source,
             "selector": [
                 {
                     "type": "TextQuoteSelector",
@@ -533,11 +635,30 @@ def web_annotation(verdict: Verdict, article: Article, project: Project) -> dict
     }
 
 
+def _with_evidence(
+    rows: Iterable[tuple[Verdict, Article]],
+) -> Iterator[tuple[Verdict, Article, list[Evidence]]]:
+    """Each verdict with the current evidence its analyst added to its claim: one query per
+    article (rows come grouped by article), as for the article's text."""
+    article_id: int | None = None
+    grouped: dict[tuple[int, int], list[Evidence]] = {}
+    for verdict, article in rows:
+        if article.pk != article_id:
+            article_id, grouped = article.pk, {}
+            current = Evidence.objects.filter(claim__article_id=article_id, removed_at=None)
+            for item in current.select_related("added_by").order_by("added_at", "pk"):
+                grouped.setdefault((item.claim_id, item.added_by_id), []).append(item)
+        yield verdict, article, grouped.get((verdict.claim_id, verdict.analyst_id), [])
+
+
 def web_annotations(verdicts: QuerySet[Verdict], project: Project) -> Iterator[str]:
     rows = _articles_in_order(
         verdicts.iterator(chunk_size=CHUNK_ROWS), lambda v: v.claim.article_id
     )
-    items = (web_annotation(verdict, article, project) for verdict, article in rows)
+    items = (
+        web_annotation(verdict, article, project, evidence)
+        for verdict, article, evidence in _with_evidence(rows)
+    )
     opening = (
         '{"@context":"http://www.w3.org/ns/anno.jsonld","type":"AnnotationCollection",'
         f'"id":"urn:claims:{project.slug}:verdicts","label":{_encode(project.name)},'
@@ -551,7 +672,10 @@ def web_annotations(verdicts: QuerySet[Verdict], project: Project) -> Iterator[s
 
 def review_selection(project: Project, filters: Filters) -> QuerySet[Adjudication]:
     """Standing adjudications (a withdrawn one has a blank status), grouped by article."""
-    reviews = Adjudication.objects.filter(claim__article__project=project).exclude(status="")
+    # Of current claims: a ClaimReview cites the article's current text.
+    reviews = Adjudication.objects.filter(
+        claim__article__project=project, claim__retired_in__isnull=True
+    ).exclude(status="")
     if filters.article is not None:
         reviews = reviews.filter(claim__article_id=filters.article)
     if filters.actor:

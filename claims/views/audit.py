@@ -12,6 +12,7 @@ the form.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any, cast
 
@@ -21,6 +22,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from claims.access import member_for
+from claims.exports import BOM
 from claims.http import AuthedRequest, respond
 from claims.log import signing
 from claims.log.actions import Action
@@ -40,6 +42,15 @@ class ExportForm(forms.Form):
         label="Until", required=False, widget=DATE_WIDGET, help_text="Inclusive; days in UTC."
     )
     actor = forms.CharField(label="Actor (username)", required=False, max_length=150)
+    # Checked on the page, so that a person's CSV opens in Excel as UTF-8; a POST without
+    # it (a script, the command line's equivalent) gets the plain UTF-8 file.
+    excel = forms.BooleanField(
+        label="CSV for Excel",
+        required=False,
+        initial=True,
+        help_text="UTF-8 with a byte-order mark, which Excel needs to show accents and "
+        "non-Latin text; other programs skip it.",
+    )
 
     def __init__(self, project: Project, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,7 +95,10 @@ def audit_export(request: AuthedRequest, slug: str) -> HttpResponse | StreamingH
             )
         except signing.SigningKeyMissing as error:
             return _page(request, project, form, str(error), status=503)
-        response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+        chunks = export.chunks
+        if export.format == "csv" and form.cleaned_data["excel"]:
+            chunks = itertools.chain([BOM], chunks)
+        response = StreamingHttpResponse(chunks, content_type=export.content_type)
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         return response
     return _page(request, project, form, status=422 if posted else 200)

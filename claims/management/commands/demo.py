@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -71,6 +72,10 @@ class Command(BaseCommand):
             )
         for username, role in DEMO_USERS:
             project.set_member(users[username], role, actor=users["alice"])
+        # alice is also the site's administrator: she may create projects in the browser.
+        users["alice"].user_permissions.add(
+            Permission.objects.get_by_natural_key("add_project", "claims", "project")
+        )
         for meta_path in sorted(SEEDS_DIR.glob("*.json")):
             self.import_seed(project, meta_path, users["alice"])
         self.stdout.write("\nDemo users (local use only):")
