@@ -61,6 +61,8 @@ class Row:
     # their verdict and evidence (the queue's side-by-side columns).
     bar: list[Segment] = field(default_factory=list)
     columns: list[tuple[str, Any, list[Any]]] = field(default_factory=list)
+    # Whose shown verdicts have new evidence on the claim since they last stood by them.
+    new_evidence: list[str] = field(default_factory=list)
     # Blind projects: who cleared their verdict after it had shown them the team's.
     cleared_after_seeing_team: list[str] = field(default_factory=list)
 

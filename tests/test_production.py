@@ -208,3 +208,50 @@ def test_a_database_url_of_another_kind_is_refused() -> None:
 
     with pytest.raises(ImproperlyConfigured, match="must start with postgres://"):
         database_from_url("mysql://root@localhost/claims")
+
+
+BEHIND_A_PROXY = """
+import json
+
+import django
+
+django.setup()
+from django.test import Client
+
+client, host = Client(), {"HTTP_HOST": "claims.example.org"}
+answers = {
+    "direct": client.get("/", **host),
+    "forwarded": client.get("/", HTTP_X_FORWARDED_PROTO="https", **host),
+    "forged": client.get("/", HTTP_X_FORWARDED_PROTO="http", **host),
+    "health": client.get("/healthz", **host),
+}
+print(json.dumps({
+    name: [r.status_code, r.get("Location", ""), r.get("Strict-Transport-Security", "")]
+    for name, r in answers.items()
+}))
+"""
+
+
+def test_plain_http_on_loopback_behind_a_tls_proxy(tmp_path: Path) -> None:
+    """The README's set-up: gunicorn serves plain HTTP on 127.0.0.1, the proxy terminates
+    TLS and says so in X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER=1). Requests it forwards
+    are HTTPS to the app (no redirect, HSTS sent); one that reaches the app without it is
+    sent to HTTPS; the health check answers over plain HTTP."""
+    env = production_env(SECURE_PROXY_SSL_HEADER="1", SQLITE_PATH=str(tmp_path / "db.sqlite3"))
+    env["DJANGO_SETTINGS_MODULE"] = "claims.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", BEHIND_A_PROXY],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answers["direct"][:2] == [301, "https://claims.example.org/"]
+    assert answers["forged"][:2] == [301, "https://claims.example.org/"]
+    status, location, hsts = answers["forwarded"]
+    assert (status, location) == (302, "/login/?next=/")
+    assert hsts.startswith("max-age=31536000")
+    assert answers["health"][0] in (200, 503) and answers["health"][1] == ""

@@ -3,7 +3,8 @@ adjudication, and the consensus exports."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,14 +15,17 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from claims import charts, exports, screens
+from claims import charts, exports, recheck, screens
 from claims.access import article_for, claim_for, member_for
+from claims.fields import SubmitButtons
 from claims.forms import AdjudicationForm
 from claims.http import AuthedRequest, bad_request, query_int, respond
 from claims.log import past
 from claims.models import Article, Claim, Conflict, Evidence, Member, Role
 from claims.tally import Row, Said, Tally, tally, tally_of
 
+# The keys that rule on the queue's claim in view (claims/static/claims/app.js).
+RULING_KEYS = {"supported": "1", "disputed": "2", "outdated": "3", "withdraw": "0"}
 STATES = ["unreviewed", "unanimous", "majority", "contested", "adjudicated"]
 # The figures and charts cover every claim; the table shows them a page at a time.
 ROWS_PER_PAGE = 100
@@ -67,6 +71,10 @@ def article_consensus(request: AuthedRequest, slug: str, article_id: int) -> Htt
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     for row in page.object_list:
         row.bar = charts.claim_bar(row.counts)
+    if moment is None:  # now: flag the shown verdicts that have new evidence since
+        flagged = recheck.new_evidence_since(r.claim.pk for r in page.object_list if r.visible)
+        for row in page.object_list:
+            row.new_evidence = [name for name in row.verdicts if (row.claim.pk, name) in flagged]
     query = request.GET.copy()
     query.pop("page", None)
     context = figures_context(result) | {
@@ -109,7 +117,7 @@ def project_consensus(request: AuthedRequest, slug: str) -> HttpResponse:
 def queue(request: AuthedRequest, slug: str) -> HttpResponse:
     member = member_for(request, slug)
     project = member.project
-    claims = Claim.objects.filter(article__project=project)
+    claims = Claim.objects.filter(article__project=project).select_related("block")
     article_id = query_int(request.GET.get("article"))
     if article_id is not None:
         claims = claims.filter(article_id=article_id)
@@ -119,15 +127,51 @@ def queue(request: AuthedRequest, slug: str) -> HttpResponse:
     context = {
         "project": project,
         "rows": rows,
-        # Each claim beside its adjudication form, for those who may adjudicate.
-        "queue": [
-            (row, screens.adjudication_form(row.claim) if can_adjudicate else None) for row in rows
-        ],
+        "queue": queue_items(rows, can_adjudicate),
         "can_adjudicate": can_adjudicate,
         "articles": Article.objects.filter(project=project).only("pk", "title"),
         "article_id": article_id,
     }
     return respond(request, "claims/queue.html", context)
+
+
+@dataclass
+class QueueItem:
+    row: Row
+    form: AdjudicationForm | None  # for those who may rule
+    before: str  # the words of the claim's paragraph before it, and after it
+    after: str
+    then: int | None = None  # the claim after it in the queue
+
+
+def queue_items(rows: list[Row], can_adjudicate: bool) -> list[QueueItem]:
+    """Each claim in its paragraph, with the adjudication form for those who may rule."""
+    items = [
+        QueueItem(row, queue_form(row.claim) if can_adjudicate else None, *in_paragraph(row.claim))
+        for row in rows
+    ]
+    # A ruling made without JavaScript reloads the queue, at the claim after the ruled one.
+    for item, following in zip(items, items[1:], strict=False):
+        item.then = following.row.claim.pk
+    return items
+
+
+def in_paragraph(claim: Claim) -> tuple[str, str]:
+    """The words of the claim's paragraph before it and after it (its block and article
+    already loaded: no query)."""
+    text, block = claim.article.text, claim.block
+    return text[block.start : claim.start], text[claim.end : block.end]
+
+
+def queue_form(claim: Claim, refused: AdjudicationForm | None = None) -> AdjudicationForm:
+    """The adjudication form as the queue shows it: its buttons name the keys that press
+    them there (app.js), which on the article screen press the verdict's instead."""
+    form = screens.adjudication_form(claim, refused)
+    widget = cast(SubmitButtons, form.fields["status"].widget)
+    widget.buttons = {  # a new dict: the form's copy of the widget shares the declared one
+        value: attrs | {"data-key": RULING_KEYS[value]} for value, attrs in widget.buttons.items()
+    }
+    return form
 
 
 def attach_evidence(rows: list[Row]) -> None:
@@ -180,6 +224,8 @@ def adjudication_response(
     notice: str,
     status: int,
 ) -> HttpResponse:
+    """Without htmx, back where the form was (``next``); with it, the claim's queue item
+    again, or the claim panel when the ruling came from there (``hx-target``)."""
     if not request.htmx:
         if status == 200:
             messages.success(request, f"Claim {claim.ordinal} adjudicated.")
@@ -190,25 +236,39 @@ def adjudication_response(
             back = reverse("queue", args=[claim.article.project.slug])
         return HttpResponseRedirect(back)
     member, claim = claim_for(request, claim.article.project.slug, claim.pk, Role.REVIEWER)
-    result = tally(Claim.objects.filter(pk=claim.pk), member)
-    rows = result.rows
-    attach_evidence(rows)
-    context = {
-        "project": claim.article.project,
-        "row": rows[0],
-        "can_adjudicate": True,
-        "notice": notice,
-        "form": screens.adjudication_form(rows[0].claim, form if status != 200 else None),
-    }
+    refused = form if status != 200 else None
+    trigger = "claim-adjudicated" if status == 200 else ""
+    if request.htmx.target == "claim-panel":
+        context = screens.ruling_changed(claim, member, request.GET, refused, notice=notice)
+        template, partial, oob = "claims/article_detail.html", "claim-panel", ["claim-span"]
+    else:
+        context = queue_item(claim, member, refused, notice)
+        template, partial, oob = "claims/queue.html", "queue-item", []
     return respond(
         request,
-        "claims/queue.html",
+        template,
         context,
-        partial="queue-item",
+        partial=partial,
+        oob=oob,
         status=status,
-        trigger="claim-adjudicated" if status == 200 else "",
+        trigger=trigger,
         detail={"claim": claim.pk},
     )
+
+
+def queue_item(
+    claim: Claim, member: Member, refused: AdjudicationForm | None, notice: str
+) -> dict[str, Any]:
+    """One item of the queue, as it stands (after a ruling, or a refused one)."""
+    [row] = tally(Claim.objects.filter(pk=claim.pk).select_related("block"), member).rows
+    attach_evidence([row])
+    item = QueueItem(row, queue_form(row.claim, refused), *in_paragraph(row.claim))
+    return {
+        "project": claim.article.project,
+        "item": item,
+        "can_adjudicate": True,
+        "notice": notice,
+    }
 
 
 @require_safe
@@ -218,12 +278,13 @@ def consensus_export(
 ) -> StreamingHttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Exports come as .csv or .json.")
+    # Claims a revision retired are exported too, marked with the version that retired them.
     if article_id is not None:
         member, article = article_for(request, slug, article_id)
-        claims, name = Claim.objects.filter(article=article), f"article-{article.pk}"
+        claims, name = Claim.all_objects.filter(article=article), f"article-{article.pk}"
     else:
         member = member_for(request, slug)
-        claims = Claim.objects.filter(article__project=member.project)
+        claims = Claim.all_objects.filter(article__project=member.project)
         name = member.project.slug
     result = tally(claims, member, citations=True)
     if fmt == "csv":

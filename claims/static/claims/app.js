@@ -1,5 +1,7 @@
 // Keyboard and small behaviours for the article screen. Loaded as a file (strict CSP:
 // no inline script); everything here also works as plain links and forms without it.
+// The keys are listed on /keys/ (templates/claims/help.html), which the screen's `?`
+// dialog shows too: a key added here is added there.
 (function () {
   "use strict";
 
@@ -81,7 +83,36 @@
     }
     const next = claims[index];
     next.click();
+    // The claim gets the focus (Esc comes back to it) and a screen reader hears which one
+    // it is; on a narrow screen the panel's sheet is left out of "center" (scroll-padding).
+    next.focus({ preventScroll: true });
     next.scrollIntoView({ block: "center", behavior: "smooth" });
+    announce(describe(next));
+  }
+
+  // "Claim 14 of 100, disputed by you": what `j` / `k` and a saved verdict announce.
+  function describe(claim) {
+    const number = claim.querySelector(".claim-no");
+    const status = /\bv-(supported|disputed|outdated)\b/.exec(claim.className);
+    const total = document.querySelectorAll("a.claim").length;
+    const mine = status ? status[1] + " by you" : "not tagged by you";
+    return "Claim " + (number ? number.textContent : "") + " of " + total + ", " + mine;
+  }
+
+  function announce(text) {
+    let region = document.getElementById("announce");
+    const screen = document.querySelector(".screen");
+    if (!region && screen) {
+      region = document.createElement("p");
+      region.id = "announce";
+      region.className = "sr";
+      region.setAttribute("role", "status");
+      screen.appendChild(region);
+    }
+    if (!region) return;
+    // Emptied first, so that the same words said twice are heard twice.
+    region.textContent = "";
+    window.setTimeout(() => { region.textContent = text; }, 50);
   }
 
   // The verdict form of the claim on screen, when a key may submit it through htmx.
@@ -104,6 +135,38 @@
     if (button && !button.disabled) button.click();
   }
 
+  // `r` and `d`: the rationale and the date of the verdict form on screen.
+  function focusField(name) {
+    const form = verdictForm();
+    const field = form && form.elements.namedItem(name);
+    if (!field) return;
+    field.focus();
+    if (field.tagName === "TEXTAREA") field.setSelectionRange(field.value.length, field.value.length);
+  }
+
+  // Enter in the rationale or the date saves them with the verdict that stands; with none
+  // yet, there is nothing to save them with: the next verdict key will.
+  function save() {
+    const form = verdictForm();
+    if (!form) return;
+    const standing = form.querySelector('button[aria-pressed="true"]');
+    backToText();
+    if (standing && !standing.disabled) standing.click();
+    else announce("Rationale kept: press 1, 2 or 3 to save it with a verdict.");
+  }
+
+  function inVerdictField(target) {
+    return target.matches("#verdict-form textarea, #verdict-form input:not([type=hidden])");
+  }
+
+  // Esc: out of any field, back to the claim in the text (what was typed stays), which
+  // the browser scrolls into view if it is out of sight.
+  function backToText() {
+    const claim = selectedClaim() || visibleClaims()[0];
+    if (claim) claim.focus();
+    else if (document.activeElement) document.activeElement.blur();
+  }
+
   function openEvidence() {
     if (busy()) return;
     const details = document.getElementById("evidence-add");
@@ -120,9 +183,30 @@
     else help.showModal();
   }
 
+  // Keys in a field: Enter (or Ctrl+Enter) in the rationale or date saves, Shift+Enter is
+  // a new line; Esc leaves any field of the screen. A dialog handles its own Esc.
+  function fieldKey(event) {
+    const target = event.target;
+    if (event.key === "Escape" && !target.closest("dialog[open]") && target.closest(".screen")) {
+      if (target.matches("a.claim")) return false;
+      backToText();
+      return true;
+    }
+    if (event.key !== "Enter" || event.shiftKey || event.altKey || event.metaKey) return false;
+    if (!inVerdictField(target)) return false;
+    save();
+    return true;
+  }
+
   document.addEventListener("keydown", function (event) {
+    if (!document.querySelector(".screen") || event.isComposing) return;
+    if (fieldKey(event)) {
+      event.preventDefault();
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
-    if (!document.querySelector(".screen")) return;
+    // Keys wait while the help is open; a dialog just closed may still hold the focus.
+    if (event.target.closest("dialog[open]") && event.key !== "?") return;
     const actions = {
       j: () => move(1),
       k: () => move(-1),
@@ -130,6 +214,9 @@
       2: () => press("2"),
       3: () => press("3"),
       0: () => press("0"),
+      h: () => press("h"),
+      r: () => focusField("rationale"),
+      d: () => focusField("as_of"),
       e: openEvidence,
       "?": toggleHelp,
     };
@@ -141,7 +228,25 @@
   });
 
   document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-help]")) toggleHelp();
+    // The link goes to the keys page; with the dialog here, it opens that instead.
+    if (event.target.closest("[data-help]") && document.getElementById("help")) {
+      event.preventDefault();
+      toggleHelp();
+    }
+    // A narrow screen's sheet closes without a page load (the link reloads without it).
+    const close = event.target.closest("[data-sheet-close]");
+    const panel = document.getElementById("claim-panel");
+    if (close && panel) {
+      event.preventDefault();
+      panel.classList.add("closed");
+      backToText();
+    }
+  });
+
+  // A saved verdict is announced as `j` announces a claim, once its highlight has changed.
+  let assessed = null;
+  document.addEventListener("verdict-changed", function (event) {
+    assessed = event.detail && event.detail.claim;
   });
 
   // Keep the highlight of the selected claim in step with the panel.
@@ -153,11 +258,239 @@
     const current = selectedClaim();
     if (current) current.classList.add("selected");
     if (panel.querySelector("[role=alert]")) panel.focus();
+    // On a narrow screen the panel is a sheet over the text: keep the claim above it.
+    if (current && event.target === panel && getComputedStyle(panel).position === "fixed") {
+      current.scrollIntoView({ block: "nearest" });
+    }
+    const saved = assessed && document.getElementById("claim-" + assessed);
+    if (saved) {
+      assessed = null;
+      announce(describe(saved));
+    }
   });
   // Any settle may be the last thing the panel waited for; other parts of the same swap
   // settle right after this one, so look once they are done.
   document.addEventListener("htmx:afterSettle", function () {
     window.setTimeout(runQueuedSteps);
+  });
+})();
+
+// The disagreement queue, for reviewers: `j` / `k` move from claim to claim, `1` `2` `3`
+// rule with the rationale (and date) typed in that claim's form, `0` withdraws the ruling,
+// `r` / `d` open its fields, where Enter saves and Esc comes back. Keys act on the claim
+// that has the focus (or holds the field that has it), never while its ruling is on its
+// way: the form on screen may be one the answer is about to replace.
+(function () {
+  "use strict";
+  const saving = new Map(); // the XHR of each ruling in flight -> its item's id
+  const htmxForms = new WeakSet();
+  let current = null; // the id of the item keys act on
+  let pending = null; // a ruling key pressed before the rationale: {item, value}
+
+  function queue() {
+    return document.querySelector("ol.queue[data-keys]");
+  }
+
+  function itemOf(element) {
+    return element && element.closest ? element.closest("ol.queue .queue-item") : null;
+  }
+
+  function items() {
+    return Array.from(document.querySelectorAll("ol.queue .queue-item"));
+  }
+
+  function currentItem() {
+    return current ? document.getElementById(current) : null;
+  }
+
+  function mark(item) {
+    document.querySelectorAll(".queue-item.current").forEach((i) => i.classList.remove("current"));
+    if (!item) return;
+    item.classList.add("current");
+    if (current !== item.id) pending = null;
+    current = item.id;
+  }
+
+  function announce(text) {
+    let region = document.getElementById("announce");
+    const screen = document.querySelector(".queue-screen");
+    if (!region && screen) {
+      region = document.createElement("p");
+      region.id = "announce";
+      region.className = "sr";
+      region.setAttribute("role", "status");
+      screen.appendChild(region);
+    }
+    if (!region) return;
+    region.textContent = ""; // so that the same words said twice are heard twice
+    window.setTimeout(() => { region.textContent = text; }, 50);
+  }
+
+  // "Claim 14, contested, 2 of 5": what `j` / `k` say.
+  function describe(item) {
+    const all = items();
+    const state = item.querySelector("h2 .badge");
+    return "Claim " + item.dataset.ordinal + ", " + (state ? state.textContent.toLowerCase() : "") +
+      ", " + (all.indexOf(item) + 1) + " of " + all.length;
+  }
+
+  // "Claim 14 ruled disputed", or why it was not.
+  function outcome(item) {
+    const alert = item.querySelector("[role=alert]");
+    const ruling = item.querySelector(".adjudicated .badge");
+    if (alert) return alert.textContent;
+    if (ruling) return "Claim " + item.dataset.ordinal + " ruled " + ruling.textContent.toLowerCase();
+    return "Claim " + item.dataset.ordinal + ": ruling withdrawn";
+  }
+
+  function focusItem(item, smooth) {
+    mark(item);
+    item.focus({ preventScroll: true });
+    item.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+  }
+
+  function move(step) {
+    const all = items();
+    if (all.length === 0) return;
+    let index = all.indexOf(currentItem());
+    if (index === -1) index = step > 0 ? 0 : all.length - 1;
+    else index = Math.min(all.length - 1, Math.max(0, index + step));
+    focusItem(all[index], true);
+    announce(describe(all[index]));
+  }
+
+  // The item's form, when a key may submit it through htmx.
+  function formOf(item) {
+    const form = item && item.querySelector("form.adjudicate");
+    if (!form || !window.htmx || !htmxForms.has(form)) return null;
+    if (Array.from(saving.values()).includes(item.id)) return null;
+    if (item.closest(".htmx-added, .htmx-settling")) return null;
+    return form;
+  }
+
+  function field(form, name) {
+    return form.elements.namedItem(name);
+  }
+
+  function focusField(name) {
+    const form = formOf(currentItem());
+    const input = form && field(form, name);
+    if (!input) return;
+    input.focus();
+    if (input.tagName === "TEXTAREA") input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  // A click, not requestSubmit: htmx reads the pressed button (its status) from the click.
+  // A ruling needs a rationale: without one, the key opens it and Enter rules afterwards.
+  function rule(value) {
+    const item = currentItem();
+    const form = formOf(item);
+    const button = form && form.querySelector('button[value="' + value + '"]');
+    if (!button || button.disabled) return;
+    const rationale = field(form, "rationale");
+    if (value !== "withdraw" && rationale && !rationale.value.trim()) {
+      pending = { item: item.id, value: value };
+      focusField("rationale");
+      announce("Write the rationale, then press Enter to rule " + value + ".");
+      return;
+    }
+    pending = null;
+    item.focus({ preventScroll: true });
+    button.click();
+  }
+
+  // Enter in the rationale or date: the ruling asked for before it was written, else the
+  // one that stands, with what the fields now say.
+  function save(item) {
+    const form = formOf(item);
+    if (!form) return;
+    const asked = pending && pending.item === item.id ? pending.value : null;
+    const standing = form.querySelector('button[aria-pressed="true"]');
+    const value = asked || (standing && standing.value);
+    if (value) rule(value);
+    else announce("Press 1, 2 or 3 to rule with this rationale.");
+  }
+
+  function toggleHelp() {
+    const help = document.getElementById("help");
+    if (!help) return;
+    if (help.open) help.close();
+    else help.showModal();
+  }
+
+  // Keys in a field of an item: Enter saves (Shift+Enter is a new line), Esc goes back to
+  // the item, keeping what was typed.
+  function fieldKey(event) {
+    const target = event.target;
+    const item = itemOf(target);
+    if (!item || target === item || !target.matches("textarea, input:not([type=hidden])")) {
+      return false;
+    }
+    if (event.key === "Escape") {
+      focusItem(item, false);
+      return true;
+    }
+    if (event.key !== "Enter" || event.shiftKey || event.altKey || event.metaKey) return false;
+    save(item);
+    return true;
+  }
+
+  document.addEventListener("htmx:afterProcessNode", function (event) {
+    if (event.target.tagName === "FORM") htmxForms.add(event.target);
+  });
+  document.addEventListener("htmx:beforeSend", function (event) {
+    const item = itemOf(event.detail.elt);
+    if (item) saving.set(event.detail.xhr, item.id);
+  });
+  ["htmx:afterRequest", "htmx:onLoadError"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      saving.delete(event.detail.xhr);
+    });
+  });
+  // The ruled item comes back in place of the old one: the focus goes back to it (unless
+  // it moved on meanwhile), and a screen reader hears the outcome.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const item = itemOf(event.target);
+    if (!item || item.id !== current) return;
+    const focused = document.activeElement;
+    if (!focused || focused === document.body || !document.body.contains(focused)) {
+      focusItem(item, false);
+    } else {
+      mark(item);
+    }
+    announce(outcome(item));
+  });
+  document.addEventListener("focusin", function (event) {
+    const item = itemOf(event.target);
+    if (item && queue()) mark(item);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!queue() || event.isComposing) return;
+    if (fieldKey(event)) {
+      event.preventDefault();
+      return;
+    }
+    const target = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (target.closest("input, textarea, select, [contenteditable]")) return;
+    if (target.closest("dialog[open]") && event.key !== "?") return;
+    const actions = {
+      j: () => move(1),
+      k: () => move(-1),
+      1: () => rule("supported"),
+      2: () => rule("disputed"),
+      3: () => rule("outdated"),
+      0: () => rule("withdraw"),
+      r: () => focusField("rationale"),
+      d: () => focusField("as_of"),
+      "?": toggleHelp,
+    };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
   });
 })();
 
