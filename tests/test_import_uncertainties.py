@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from claims import importer
+from claims import importer, segmenter
 from claims.importer import ImportRejected, import_article, import_prepared, prepare
 from claims.models import Article, AuditEvent, Block, BlockKind, Citation, Claim
 
@@ -42,28 +42,31 @@ def test_a_text_without_a_date_is_refused_rather_than_dated_by_a_guess() -> None
         dt.date(2024, 3, 12),
         dt.date(2024, 1, 1),
     ]
-    assert [(n.kind, prepared.text[n.start : n.end]) for n in prepared.uncertainties] == [
-        ("approximate_date", "Eurostat, 2024"),
-    ]
+    assert [c.precision for c in prepared.segmentation.citations] == ["day", "year"]
+    # A year is a year, not a guessed first of January: nothing here is uncertain.
+    assert prepared.uncertainties == ()
 
 
-def test_a_citation_that_names_no_date_is_kept_out_of_the_database(project: Any) -> None:
+def test_a_citation_that_names_no_date_is_stored_undated(project: Any) -> None:
     data = b"A Title\n\nOil still flows (Kommersant, n.d.). Exports rose (Eurostat, 2024)."
     prepared = prepare(data, filename="a.txt", published_on=dt.date(2024, 5, 1))
     assert [(n.kind, prepared.text[n.start : n.end]) for n in prepared.uncertainties] == [
-        ("citation_not_stored", "Kommersant, n.d."),
         ("undated_citation", "Kommersant, n.d."),
-        ("approximate_date", "Eurostat, 2024"),
     ]
     article, created = import_prepared(project, prepared)
     assert created
-    assert [(c.raw, c.date, c.ordinal) for c in article.citations.order_by("ordinal")] == [
-        ("Eurostat, 2024", dt.date(2024, 1, 1), 0)
+    stored = article.citations.order_by("ordinal")
+    assert [(c.raw, c.date, c.precision, c.year_source, c.when) for c in stored] == [
+        ("Kommersant, n.d.", None, "none", "none", "undated"),
+        ("Eurostat, 2024", dt.date(2024, 1, 1), "year", "explicit", "2024"),
     ]
     claims = article.claims.order_by("ordinal").prefetch_related("citations")
-    assert [[x.raw for x in c.citations.all()] for c in claims] == [[], ["Eurostat, 2024"]]
+    assert [[x.raw for x in c.citations.all()] for c in claims] == [
+        ["Kommersant, n.d."],
+        ["Eurostat, 2024"],
+    ]
     event = json.loads(AuditEvent.objects.get(action="article.imported").body)
-    assert event["after"]["citations"] == 1 == Citation.objects.count()
+    assert event["after"]["citations"] == 2 == Citation.objects.count()
 
 
 def test_the_article_date_is_read_from_the_text_when_not_given(project: Any) -> None:
@@ -82,17 +85,17 @@ def test_a_given_date_that_differs_from_the_text_s_is_stored_and_reported() -> N
     assert (kind, where) == ("date_mismatch", "March 5, 2024")
 
 
-def test_finer_block_kinds_are_stored_as_the_nearest_kind_the_model_has(project: Any) -> None:
+def test_every_block_kind_is_stored_as_found(project: Any) -> None:
     data = (CORPUS / "blog-ports.md").read_bytes()
     prepared = prepare(data, filename="blog-ports.md")
     article, _ = import_prepared(project, prepared)
     kinds = [b.kind for b in prepared.segmentation.blocks]
     stored = list(article.blocks.order_by("ordinal").values_list("kind", flat=True))
-    assert stored == [importer.STORED_KINDS.get(k, k) for k in kinds]
-    assert set(stored) <= set(BlockKind.values)
-    # Claims of list items and quotes sit in body blocks, where the reading view shows them.
+    assert stored == kinds
+    assert {"list_item", "quote"} <= set(stored) <= set(BlockKind.values)
+    # Claims sit in body paragraphs, list items and quotes, where the reading view shows them.
     holders = Block.objects.filter(claims__isnull=False).values_list("kind", flat=True)
-    assert set(holders) == {"body"}
+    assert set(holders) == {"body", "list_item", "quote"}
     assert Claim.objects.count() == len(prepared.segmentation.claims)
 
 
@@ -111,15 +114,29 @@ def test_every_corpus_article_imports_with_its_own_date(project: Any) -> None:
 # ------------------------------------------------------------------------------ command
 
 
-def test_the_command_reports_what_it_was_not_sure_of(project: Any) -> None:
-    out = _run(str(CORPUS / "oped-sanctions.txt"), "--project", "demo", "--published", "2024-05-01")
-    assert "Imported 'The West Is Losing the Sanctions Argument." in out
-    assert "things to check:" in out
-    at = (CORPUS / "oped-sanctions.txt").read_text(encoding="utf-8").index("Rosstat, 2024")
-    assert (
-        f"  - approximate_date at {at}-{at + 13} “Rosstat, 2024”: “Rosstat, 2024” gives only "
-        "the year; it is stored as 2024-01-01, the first day of it." in out.splitlines()
-    )
+def test_the_command_reports_what_it_was_not_sure_of(project: Any, tmp_path: Path) -> None:
+    path = tmp_path / "oped.txt"
+    path.write_bytes(UNDATED.replace(b"March 12", b"n.d."))
+    out = _run(str(path), "--project", "demo", "--published", "2024-05-01")
+    assert "Imported 'Sanctions and Their Limits'" in out
+    assert "1 thing to check:" in out
+    text = path.read_text(encoding="utf-8")
+    notes = [line for line in out.splitlines() if line.startswith("  - ")]
+    at = text.index("Kommersant, n.d.")
+    assert notes == [
+        f"  - undated_citation at {at}-{at + 16} “Kommersant, n.d.”: "
+        + next(
+            n.message
+            for n in prepare(
+                path.read_bytes(), filename="o.txt", published_on=dt.date(2024, 5, 1)
+            ).uncertainties
+        )
+    ]
+
+
+def test_every_kind_of_note_has_a_label_and_a_description() -> None:
+    kinds = set(segmenter.UNCERTAINTY_KINDS) | set(importer.IMPORT_NOTES)
+    assert set(importer.NOTE_LABELS) == kinds
 
 
 def test_the_command_reads_the_date_from_the_text(project: Any) -> None:

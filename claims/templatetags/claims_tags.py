@@ -11,6 +11,8 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from claims.models import CLAIM_KINDS
+
 register = template.Library()
 
 
@@ -98,8 +100,12 @@ def claim_span_html(view: Any, panel_base: str | None, oob: bool = False) -> str
     classes = f"claim v-{view.my_status or 'none'}"
     classes += "" if view.matches else " dim"
     classes += " selected" if view.selected else ""
+    due = view.due  # the viewer's own verdict's: no one else's shows here
+    classes += " due" if due.is_due else ""
     href = escape(view.href)
-    attrs = f'class="{classes}" id="claim-{claim.pk}" data-claim="{claim.pk}" href="{href}"'
+    # Without JavaScript the link loads the page with the panel open: at the claim (#).
+    attrs = f'class="{classes}" id="claim-{claim.pk}" data-claim="{claim.pk}"'
+    attrs += f' href="{href}#claim-{claim.pk}"'
     if panel_base is not None:
         url = escape(panel_base.replace("/c/0/", f"/c/{claim.pk}/") + view.href)
         attrs += (
@@ -111,11 +117,17 @@ def claim_span_html(view: Any, panel_base: str | None, oob: bool = False) -> str
     for cite in view.citations:
         parts.append(
             f'<span class="cite" title="{escape(cite.raw)}">{escape(cite.outlet)}, '
-            f"{cite.date.isoformat()}</span>"
+            f"{cite.when}</span>"
         )
     mark = MARKS.get(view.my_status)
     sign = f'{mark[0]}<span class="sr">{mark[1]}</span>' if mark else ""
     parts.append(f'<span class="mark" title="Your verdict">{sign}</span>')
+    if due.is_due:
+        reasons = escape(due.reasons_text)
+        parts.append(
+            f'<span class="due-mark" title="Due for re-check: {reasons}">⟳'
+            f'<span class="sr">your verdict is due for re-check: {reasons}</span></span>'
+        )
     if view.team_visible:
         total, label = view.total, view.state_label
         parts.append(
@@ -134,17 +146,28 @@ def claim_span(view: Any, project: Any, as_of: Any = None, oob: bool = False) ->
 
 @register.simple_tag
 def article_body(blocks: list[dict[str, Any]], project: Any, as_of: Any = None) -> str:
-    """The article's paragraphs: headings, muted non-claim blocks, and claim spans."""
+    """The article's paragraphs: headings, muted non-claim blocks, and claim spans in body
+    paragraphs, list items (consecutive ones in one list) and block quotes."""
     base = _panel_base(project, as_of)
     out = []
+    in_list = False
     for item in blocks:
         block, pieces = item["block"], item["pieces"]
-        if block.kind == "body":
+        if in_list and block.kind != "list_item":
+            out.append("</ul>")
+            in_list = False
+        if block.kind in CLAIM_KINDS:
             inner = "".join(
                 claim_span_html(p["view"], base) if "view" in p else escape(p["text"])
                 for p in pieces
             )
-            out.append(f"<p>{inner}</p>")
+            if block.kind == "list_item":
+                out.append(("" if in_list else '<ul class="article-list">') + f"<li>{inner}</li>")
+                in_list = True
+            elif block.kind == "quote":
+                out.append(f"<blockquote><p>{inner}</p></blockquote>")
+            else:
+                out.append(f"<p>{inner}</p>")
             continue
         text = escape("".join(p.get("text", "") for p in pieces))
         if block.kind == "heading":
@@ -154,4 +177,6 @@ def article_body(blocks: list[dict[str, Any]], project: Any, as_of: Any = None) 
             out.append(
                 f'<p class="nonclaim {block.kind}"><span class="kind">{kind}</span> {text}</p>'
             )
+    if in_list:
+        out.append("</ul>")
     return mark_safe("\n".join(out))  # noqa: S308

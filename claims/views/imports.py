@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods
 from claims.access import member_for
 from claims.forms import ConfirmImportForm, ImportForm
 from claims.http import AuthedRequest, respond
-from claims.importer import ImportRejected, Prepared, max_bytes
-from claims.models import BlockKind, Project, Role
+from claims.importer import NOTE_LABELS, ImportRejected, Prepared, max_bytes
+from claims.models import CLAIM_KINDS, BlockKind, Project, Role, cited_date
 from claims.uploads import LimitedUploadHandler
 
 TEMPLATE = "claims/article_import.html"
@@ -100,16 +100,22 @@ def preview(prepared: Prepared) -> dict[str, Any]:
     seg, text = prepared.segmentation, prepared.text
     kinds = dict(BlockKind.choices)
     blocks = [
-        {"kind": b.kind, "label": kinds.get(b.kind, b.kind), "text": text[b.start : b.end]}
+        {
+            "kind": b.kind,
+            "label": kinds.get(b.kind, b.kind),
+            "text": text[b.start : b.end],
+            "holds_claims": b.kind in CLAIM_KINDS,
+        }
         for b in seg.blocks
     ]
+    citations = [{"c": c, "when": cited_date(c.date, c.precision)} for c in seg.citations]
     sections: dict[str, list[dict[str, Any]]] = {}
     for number, claim in enumerate(seg.claims, start=1):
         sections.setdefault(claim.section, []).append(
             {
                 "number": number,
                 "text": text[claim.start : claim.end],
-                "citations": [seg.citations[i] for i in claim.citations],
+                "citations": [citations[i] for i in claim.citations],
             }
         )
     return {
@@ -118,5 +124,15 @@ def preview(prepared: Prepared) -> dict[str, Any]:
         "sections": [{"name": name, "claims": claims} for name, claims in sections.items()],
         "claim_count": len(seg.claims),
         "section_count": sum(1 for name in sections if name),
-        "citations": seg.citations,
+        "citations": citations,
+        "undated": sum(c.date is None for c in seg.citations),
+        "notes": [
+            {
+                "kind": note.kind,
+                "label": NOTE_LABELS.get(note.kind, note.kind),
+                "text": text[note.start : note.end],
+                "message": note.message,
+            }
+            for note in prepared.uncertainties
+        ],
     }
