@@ -45,13 +45,22 @@ def article_for(
 
 
 def claim_for(
-    request: AuthedRequest, slug: str, claim_id: int, role: Role = Role.VIEWER
+    request: AuthedRequest,
+    slug: str,
+    claim_id: int,
+    role: Role = Role.VIEWER,
+    *,
+    retired: bool = False,
 ) -> tuple[Member, Claim]:
     """The claim, its article (without the article's text), project and block, and the
-    member's role, in one query: the claim panel and every claim action start here."""
+    member's role, in one query: the claim panel and every claim action start here.
+
+    A claim a revision retired is found only with ``retired`` (its history): nothing acts
+    on it any more."""
     membership = Membership.objects.filter(project=OuterRef("article__project"), user=request.user)
+    claims = Claim.all_objects.all() if retired else Claim.objects.all()
     claim = (
-        Claim.objects.with_text()
+        claims.with_text()
         .select_related("article__project", "adjudication__reviewer")
         .annotate(member_role=Subquery(membership.values("role")[:1]))
         .filter(article__project__slug=slug, pk=claim_id)

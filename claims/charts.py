@@ -6,6 +6,7 @@ coloured by CSS classes, with every value also written out as text.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,3 +91,70 @@ def claim_bar(counts: dict[str, int], width: int = 120) -> list[Segment]:
             segments.append(Segment(status, value, round(x, 1), round(share, 1)))
             x += share
     return segments
+
+
+# A claim's life: one lane per analyst, the text and the ruling, over time --------------
+
+TIMELINE_WIDTH = 420
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Something that happened to a claim: in ``lane`` (an analyst's name, "Text" or
+    "Ruling"), at ``at``, leaving ``status`` (a verdict's, blank when cleared or
+    withdrawn; for the text "imported", "edited" or "retired"), told by ``label``."""
+
+    lane: str
+    at: dt.datetime
+    status: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    x: float
+    status: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Lane:
+    label: str
+    y: int
+    spans: list[Segment]  # a status held from one mark to the next (or to now)
+    marks: list[Mark]
+
+
+def claim_timeline(moments: Sequence[Moment], now: dt.datetime) -> dict[str, object]:
+    """Lanes of marks and held statuses, on one time axis from the first moment to ``now``:
+    the text first, then each analyst (in order of their first verdict), then the ruling."""
+    if not moments:
+        return _frame([], 0) | {"lanes": [], "start": None, "end": now}
+    ordered = sorted(moments, key=lambda m: m.at)
+    start = ordered[0].at
+    scale = TIMELINE_WIDTH / max((now - start).total_seconds(), 1.0)
+
+    def x(at: dt.datetime) -> float:
+        return round(LABEL_WIDTH + (at - start).total_seconds() * scale, 1)
+
+    names = list(dict.fromkeys(m.lane for m in ordered if m.lane not in ("Text", "Ruling")))
+    order = ["Text", *names, "Ruling"]
+    lanes: list[Lane] = []
+    for lane in order:
+        mine = [m for m in ordered if m.lane == lane]
+        if not mine:
+            continue
+        spans = []
+        if lane != "Text":
+            for held, after in zip(mine, [*mine[1:], None], strict=True):
+                end = x(after.at) if after else x(now)
+                if held.status:
+                    spans.append(Segment(held.status, 0, x(held.at), round(end - x(held.at), 1)))
+        marks = [Mark(x(m.at), m.status or "cleared", m.label) for m in mine]
+        lanes.append(Lane(lane, len(lanes) * ROW_HEIGHT, spans, marks))
+    return _frame(lanes, len(lanes)) | {
+        "lanes": lanes,
+        "width": LABEL_WIDTH + TIMELINE_WIDTH + 20,
+        "start": start,
+        "end": now,
+    }

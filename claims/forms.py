@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
-from claims import importer
+from claims import importer, revising
 from claims.fields import (
     ButtonChoiceField,
     CompactRenderer,
@@ -29,6 +33,7 @@ from claims.fields import (
 )
 from claims.models import (
     LONG_TEXT,
+    RECHECK_LIMIT_DAYS,
     WEB_URL_VALIDATORS,
     Article,
     Conflict,
@@ -72,8 +77,9 @@ class ArticleMetadataForm(forms.Form):
         return {key: self.cleaned_data[key] for key in keys}
 
 
-class ImportForm(ArticleMetadataForm):
-    """Step one: an upload or pasted text, decoded and segmented into ``self.prepared``."""
+class UploadOrPasteForm(forms.Form):
+    """A text to import: an upload or pasted text, not both, read within the import limit.
+    ``read_source`` hands its bytes on and puts a refusal by the field it came from."""
 
     file = forms.FileField(
         required=False,
@@ -83,52 +89,52 @@ class ImportForm(ArticleMetadataForm):
     # strip=False: the stored text, and so its sha256, is exactly what was given.
     text = forms.CharField(label="Or paste the text", required=False, strip=False, widget=Textarea)
 
-    field_order = ["file", "text", "published_on", "title", "author", "publication"]
-    prepared: importer.Prepared | None = None
+    missing = "Upload a file or paste the text of the article."
 
     def __init__(self, *args: Any, upload_refused: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Set when the upload handler stopped reading an upload past the limit.
         self.upload_refused = upload_refused
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
+    def read_source(self, use: Callable[[bytes, str], None]) -> None:
+        """Call ``use(data, filename)`` with the text given, if one was; its
+        ``ImportRejected`` becomes an error on the upload or the pasted text."""
         cleaned = self.cleaned_data
         if self.upload_refused:
             self.add_error("file", self.upload_refused)
-            return cleaned
+            return
         upload, text = cleaned.get("file"), cleaned.get("text") or ""
         if upload and text.strip():
             raise forms.ValidationError("Upload a file or paste the text, not both.")
         if not upload and not text.strip():
             if "file" not in self.errors and "text" not in self.errors:
-                raise forms.ValidationError("Upload a file or paste the text of the article.")
-            return cleaned
-        if "published_on" in cleaned:
-            field = "file" if upload else "text"
-            try:
-                self.prepared = self._prepare(upload, text, cleaned["published_on"])
-            except importer.ImportRejected as exc:
-                message = str(exc)
-                if field == "text":
-                    message = message.replace("The file", "The pasted text", 1)
-                self.add_error(field, message)
-        return cleaned
+                raise forms.ValidationError(self.missing)
+            return
+        try:
+            use(*((text.encode("utf-8"), "") if upload is None else _read_upload(upload)))
+        except importer.ImportRejected as exc:
+            if upload is None:
+                self.add_error("text", str(exc).replace("The file", "The pasted text", 1))
+            else:
+                self.add_error("file", str(exc))
 
-    @staticmethod
-    def _prepare(upload: Any, text: str, published_on: dt.date) -> importer.Prepared:
-        if upload is None:
-            data, filename = text.encode("utf-8"), ""
-        else:
-            # Refuse from the declared size before reading; read_limited guards the rest.
-            limit = importer.max_bytes()
-            if upload.size > limit:
-                raise importer.ImportRejected(
-                    f"The file is {filesizeformat(upload.size)}, larger than the import "
-                    f"limit of {filesizeformat(limit)}."
-                )
-            data, filename = importer.read_limited(upload, limit), upload.name
-        return importer.prepare(data, filename=filename, published_on=published_on)
+
+class ImportForm(ArticleMetadataForm, UploadOrPasteForm):
+    """Step one: an upload or pasted text, decoded and segmented into ``self.prepared``."""
+
+    field_order = ["file", "text", "published_on", "title", "author", "publication"]
+    prepared: importer.Prepared | None = None
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        published_on = self.cleaned_data.get("published_on")
+
+        def prepare(data: bytes, filename: str) -> None:
+            if published_on is not None:
+                self.prepared = importer.prepare(data, filename=filename, published_on=published_on)
+
+        self.read_source(prepare)
+        return self.cleaned_data
 
     def confirm_form(self) -> ConfirmImportForm:
         """The hidden form that carries the prepared text to step two."""
@@ -165,6 +171,83 @@ class ConfirmImportForm(ArticleMetadataForm):
             actor=actor,
             **self.metadata(),
         )
+
+
+class RevisionForm(UploadOrPasteForm):
+    """Step one of a revision: the new text (upload or paste), aligned into ``revision``."""
+
+    text = forms.CharField(
+        label="Or paste the revised text", required=False, strip=False, widget=Textarea
+    )
+    missing = "Upload a file or paste the revised text."
+    revision: revising.Revision | None = None
+
+    def __init__(self, article: Article, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.article = article
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+
+        def align(data: bytes, filename: str) -> None:
+            self.revision = revising.prepare_revision(self.article, data, filename=filename)
+
+        self.read_source(align)
+        return self.cleaned_data
+
+    def confirm_form(self) -> ConfirmRevisionForm:
+        assert self.revision is not None
+        return ConfirmRevisionForm(
+            self.article,
+            auto_id=False,
+            initial={
+                "text": self.revision.prepared.text,
+                "filename": self.revision.prepared.filename,
+                "seen": revising.seen_digest(self.revision),
+            },
+        )
+
+
+class ConfirmRevisionForm(forms.Form):
+    """Step two: the text from the preview and what it was aligned against, hidden; the
+    revision is aligned again and applied only if the article is as the preview saw it."""
+
+    text = forms.CharField(strip=False, widget=forms.HiddenInput)
+    filename = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+    seen = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    unrelated = forms.BooleanField(
+        required=False,
+        label="It is a revision of this article even so",
+        help_text="The new text has no claim in common with the current one.",
+    )
+
+    def __init__(self, article: Article, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.article = article
+
+    def apply(self, actor: Any) -> Article:
+        """Align again and apply; ``ImportRejected`` says why not (nothing written)."""
+        data = self.cleaned_data
+        revision = revising.prepare_revision(
+            self.article, data["text"].encode("utf-8"), filename=data["filename"], html=False
+        )
+        if revising.seen_digest(revision) != data["seen"]:
+            raise revising.StaleRevision(
+                "The article has changed since this preview (a claim was edited or another "
+                "revision was applied); preview the revision again."
+            )
+        return revising.apply_revision(revision, actor=actor, unrelated_ok=data["unrelated"])
+
+
+def _read_upload(upload: Any) -> tuple[bytes, str]:
+    """An upload's bytes, refused from its declared size before reading."""
+    limit = importer.max_bytes()
+    if upload.size > limit:
+        raise importer.ImportRejected(
+            f"The file is {filesizeformat(upload.size)}, larger than the import "
+            f"limit of {filesizeformat(limit)}."
+        )
+    return importer.read_limited(upload, limit), upload.name
 
 
 class MemberForm(forms.Form):
@@ -264,6 +347,95 @@ class MemberForm(forms.Form):
         return f"Added {name} as {label}." if action == "add" else f"{name} is now {label}."
 
 
+class InviteForm(forms.Form):
+    """Invite someone who has no account yet: the account is created without a password
+    and added to the project (one ``member.added`` event); the person sets a password
+    through a one-time link that the view shows to the inviting admin, once."""
+
+    username = forms.CharField(
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text="Letters, digits and @ . + - _ only.",
+        error_messages={"required": "Give the new account a username."},
+    )
+    role = forms.ChoiceField(
+        choices=Role.choices,
+        initial=Role.ANALYST,
+        error_messages={"invalid_choice": "'%(value)s' is not a role; choose one from the list."},
+    )
+
+    def __init__(self, member: Member, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "invite")  # beside the add form, on the same page
+        super().__init__(*args, **kwargs)
+        self.acting = member
+
+    def clean_username(self) -> str:
+        name: str = self.cleaned_data["username"].strip()
+        # Case-insensitively, as Django's own sign-up form checks: "Erin" beside "erin"
+        # would be two accounts that people cannot tell apart.
+        if get_user_model().objects.filter(username__iexact=name).exists():
+            raise ValidationError(
+                f"There is already an account named '{name}'; add them under "
+                "'Add a member' instead."
+            )
+        return name
+
+    def apply(self) -> Any:
+        """Create the account and the membership, or neither; None (with the reason as an
+        error) when the name was taken meanwhile."""
+        name, role = self.cleaned_data["username"], self.cleaned_data["role"]
+        user = get_user_model()(username=name)
+        user.set_unusable_password()
+        try:
+            with transaction.atomic():
+                user.save()
+                self.acting.project.set_member(user, role, actor=self.acting)
+        except IntegrityError:
+            self.add_error("username", f"There is already an account named '{name}'.")
+            return None
+        return user
+
+
+SLUG_TAKEN = "A project with this short name exists already; choose another."
+
+
+class ProjectForm(forms.ModelForm):
+    """A new project: its name, its address, blind review or not, and the minimum of
+    verdicts for a consensus. ``create`` makes it through ``Project.create``, with the
+    person creating it as its first admin (one ``project.created`` event)."""
+
+    min_verdicts = forms.IntegerField(
+        label="Minimum verdicts",
+        min_value=1,
+        max_value=100,
+        initial=2,
+        help_text="Verdicts a claim needs before it has a consensus.",
+    )
+
+    class Meta:
+        model = Project
+        fields = ["name", "slug", "blind", "min_verdicts"]
+        labels = {"slug": "Short name (in its address)", "blind": "Blind review"}
+        help_texts = {"slug": "Letters, digits, - and _ only; it cannot be changed later."}
+        error_messages = {"slug": {"unique": SLUG_TAKEN}}
+
+    def create(self, actor: Any) -> Project | None:
+        """The project, or None with the reason as an error (a race for the same name)."""
+        data = self.cleaned_data
+        try:
+            return Project.create(
+                data["slug"],
+                data["name"],
+                actor=actor,
+                admin=actor,
+                blind=data["blind"],
+                min_verdicts=data["min_verdicts"],
+            )
+        except (IntegrityError, ValidationError):
+            self.add_error("slug", SLUG_TAKEN)
+            return None
+
+
 # The claim panel: verdicts, evidence, and reviewers' claim edits.
 
 VERDICT_CHOICES = [*Status.choices, ("clear", "Clear")]
@@ -296,7 +468,33 @@ class VerdictForm(forms.Form):
         widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
     )
+    # The analyst's own day to look at the verdict again by, in place of the project's
+    # freshness (claims/recheck.py): from tomorrow to ten years ahead, which the browser
+    # is told too (__init__).
+    recheck_by = forms.DateField(
+        required=False,
+        label="Re-check by (optional)",
+        widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the re-check date as YYYY-MM-DD."},
+    )
     version = VersionField(min_value=0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "recheck_by" in self.fields:  # the adjudication form has none
+            first, last = recheck_bounds()
+            attrs = self.fields["recheck_by"].widget.attrs
+            attrs.update(min=first.isoformat(), max=last.isoformat())
+
+    def clean_recheck_by(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("recheck_by")
+        first, last = recheck_bounds()
+        if day is not None and not first <= day <= last:
+            raise ValidationError(
+                f"Choose a re-check date from tomorrow ({first.isoformat()}) to ten years "
+                f"ahead ({last.isoformat()})."
+            )
+        return day
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -306,6 +504,59 @@ class VerdictForm(forms.Form):
         if data.get("status") != Status.OUTDATED:
             data["as_of"] = None
         return data
+
+
+def recheck_bounds() -> tuple[dt.date, dt.date]:
+    """The days a re-check date may fall on: tomorrow to ten years ahead (a date of today
+    would be spent at once: the analyst is looking now)."""
+    today = timezone.localdate()
+    return today + dt.timedelta(days=1), today + dt.timedelta(days=RECHECK_LIMIT_DAYS)
+
+
+class ConfirmForm(forms.Form):
+    """A verdict "still holds": its version, which the verdict form sends with it."""
+
+    version = VersionField(min_value=1)
+
+
+FRESHNESS_HELP = "Days; leave empty for never."
+
+
+class FreshnessForm(forms.Form):
+    """How long verdicts stay fresh in a project, per status; ``apply`` sets it through
+    ``Project.set_freshness`` (one ``project.freshness_changed`` event, none when nothing
+    changes)."""
+
+    supported = forms.IntegerField(
+        label="Supported", required=False, min_value=1, max_value=RECHECK_LIMIT_DAYS
+    )
+    disputed = forms.IntegerField(
+        label="Disputed", required=False, min_value=1, max_value=RECHECK_LIMIT_DAYS
+    )
+    outdated = forms.IntegerField(
+        label="Outdated", required=False, min_value=1, max_value=RECHECK_LIMIT_DAYS
+    )
+
+    def __init__(self, member: Member, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", member.project.freshness())
+        super().__init__(*args, **kwargs)
+        self.acting = member
+        for field in self.fields.values():
+            field.help_text = FRESHNESS_HELP
+
+    def apply(self) -> bool:
+        """Set the days; whether anything changed (False also when refused, with the
+        reason as an error)."""
+        project = self.acting.project
+        wanted = {status: self.cleaned_data[status] for status in self.fields}
+        if wanted == project.freshness():
+            return False
+        try:
+            project.set_freshness(self.acting, wanted)
+        except ValidationError as error:
+            self.add_error(None, error)
+            return False
+        return True
 
 
 class EvidenceForm(forms.ModelForm):
@@ -406,3 +657,5 @@ class AdjudicationForm(VerdictForm):
         max_length=LONG_TEXT,
         widget=Textarea({"rows": 2, "required": True}),
     )
+    # A re-check date is an analyst's, for their own verdict (None removes the field).
+    recheck_by = None  # type: ignore[assignment]

@@ -7,6 +7,7 @@ appended, its action a member of ``claims.log.actions.Action``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import uuid
@@ -26,9 +27,11 @@ from django.utils import timezone
 from claims.consensus import consensus_state
 from claims.log.actions import Action
 from claims.log.chain import GENESIS_HASH, writing
+from claims.log.state import DEFAULT_FRESHNESS
 
 User = settings.AUTH_USER_MODEL
 LONG_TEXT = 5000  # characters in any free-text field
+RECHECK_LIMIT_DAYS = 3650  # the longest freshness, and the farthest re-check date: ten years
 
 
 class Role(models.TextChoices):
@@ -159,6 +162,17 @@ class Project(models.Model):
     min_verdicts = models.PositiveSmallIntegerField(
         default=2, help_text="Verdicts a claim needs before it has a consensus."
     )
+    # How long a verdict stays fresh, per status, before it comes due for re-check; empty:
+    # it never does.
+    fresh_supported_days = models.PositiveIntegerField(
+        null=True, blank=True, default=180, help_text="Days a supported verdict stays fresh."
+    )
+    fresh_disputed_days = models.PositiveIntegerField(
+        null=True, blank=True, default=90, help_text="Days a disputed verdict stays fresh."
+    )
+    fresh_outdated_days = models.PositiveIntegerField(
+        null=True, blank=True, default=None, help_text="Days an outdated verdict stays fresh."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ProjectQuerySet.as_manager()
@@ -191,9 +205,46 @@ class Project(models.Model):
                         "blind": project.blind,
                         "min_verdicts": project.min_verdicts,
                         "admin": admin.get_username() if admin is not None else None,
+                        # Only when not the defaults, which events before it never named.
+                        **(
+                            {"freshness": project.freshness()}
+                            if project.freshness() != DEFAULT_FRESHNESS
+                            else {}
+                        ),
                     },
                 )
         return project
+
+    def freshness(self) -> dict[str, int | None]:
+        """Days a verdict of each status stays fresh (None: it never comes due by date)."""
+        return {status: getattr(self, f"fresh_{status}_days") for status in STATUSES}
+
+    def set_freshness(self, who: Any, freshness: dict[str, int | None]) -> None:
+        """Set how long verdicts stay fresh, per status, as ``freshness()`` gives it: for
+        admins, one event (none when nothing changes)."""
+        actor = _acting(self, who, Role.ADMIN)
+        if set(freshness) != set(STATUSES) or not all(
+            days is None or (type(days) is int and 1 <= days <= RECHECK_LIMIT_DAYS)
+            for days in freshness.values()
+        ):
+            raise ValidationError(
+                f"Give each status a number of days from 1 to {RECHECK_LIMIT_DAYS}, or none."
+            )
+        with writing(self) as writer:
+            before = Project.objects.get(pk=self.pk).freshness()  # as it stands, under the lock
+            if before == freshness:
+                writer.skip()
+                return
+            for status, days in freshness.items():
+                setattr(self, f"fresh_{status}_days", days)
+            self.save(update_fields=[f"fresh_{status}_days" for status in STATUSES])
+            writer.append(
+                action=Action.PROJECT_FRESHNESS_CHANGED,
+                actor=actor,
+                target={"type": "project", "slug": self.slug},
+                before=before,
+                after=dict(freshness),
+            )
 
     def role_of(self, user: Any) -> Role | None:
         """The user's role here, read from the database (one query); None for outsiders.
@@ -360,6 +411,10 @@ class Article(models.Model):
     sha256 = models.CharField(max_length=64, help_text="sha256 of the stored text, UTF-8.")
     imported_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True)
     imported_at = models.DateTimeField(default=timezone.now)
+    # The current version: ``text``, ``sha256`` and the current blocks, citations and claims
+    # are its; every version's text is kept in ``ArticleVersion``.
+    version = models.PositiveIntegerField(default=1)
+    revised_at = models.DateTimeField(null=True, blank=True)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -373,29 +428,115 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def at_version(self, number: int) -> Article:
+        """The article as version ``number`` of its text stood: a copy, never saved, with
+        that version's text and title (itself when ``number`` is the current version)."""
+        if number == self.version:
+            return self
+        version = ArticleVersion.objects.get(article=self, number=number)
+        past = copy.copy(self)
+        past.text, past.title, past.sha256 = version.text, version.title, version.sha256
+        past.version = number
+        return past
+
+    def text_of(self, number: int) -> str:
+        """The text of version ``number`` (read once per instance)."""
+        return self._version(number)[0]
+
+    def sha256_of(self, number: int) -> str:
+        """The sha256 of version ``number``'s text, as its import or revision signed it."""
+        return self._version(number)[1]
+
+    def _version(self, number: int) -> tuple[str, str]:
+        if number == self.version:
+            return self.text, self.sha256
+        versions = self.__dict__.setdefault("_versions", {})
+        if number not in versions:
+            rows = ArticleVersion.objects.filter(article=self, number=number)
+            versions[number] = rows.values_list("text", "sha256").get()
+        return versions[number]
+
+    def version_blocks(self) -> models.QuerySet[Block]:
+        """The blocks of the version this instance holds (see ``at_version``), in order."""
+        return Block.all_objects.filter(article=self, version=self.version).order_by("ordinal")
+
+
+class ArticleVersion(models.Model):
+    """One text of an article: version 1 is the import, each revision adds the next."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=500)
+    filename = models.CharField(max_length=255, blank=True)
+    text = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    imported_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="article_version_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} v{self.number}"
+
 
 class BlockKind(models.TextChoices):
+    """What a paragraph is. Claims come from body paragraphs, list items and block quotes
+    (``CLAIM_KINDS``); the others are the article's apparatus, shown but never claims."""
+
     ARTIFACT = "artifact", "Capture artifact"
     TITLE = "title", "Title"
+    SUBTITLE = "subtitle", "Subtitle"
+    BYLINE = "byline", "Byline"
+    DATELINE = "dateline", "Dateline"
     METADATA = "metadata", "Metadata"
     HEADING = "heading", "Heading"
     AUTHOR_BIO = "author_bio", "Author bio"
     BODY = "body", "Body paragraph"
+    LIST_ITEM = "list_item", "List item"
+    QUOTE = "quote", "Block quote"
+    CAPTION = "caption", "Caption"
+    FOOTNOTE = "footnote", "Footnote"
+    REFERENCES = "references", "References"
+
+
+CLAIM_KINDS = frozenset({BlockKind.BODY, BlockKind.LIST_ITEM, BlockKind.QUOTE})
+
+
+class CurrentManager(models.Manager):
+    """Rows of the article's current version only (``retired_in`` empty): the default, so
+    that every screen, count and statistic sees the current text without saying so.
+    Earlier versions' rows are reached through ``all_objects``."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(retired_in__isnull=True)
 
 
 class Block(models.Model):
-    """A paragraph of the article; every kind but ``body`` holds no claims."""
+    """A paragraph of one version of the article; claims come from ``CLAIM_KINDS`` only."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="blocks")
+    version = models.PositiveIntegerField(default=1)
+    retired_in = models.PositiveIntegerField(null=True, blank=True)
     ordinal = models.PositiveIntegerField()
     kind = models.CharField(max_length=12, choices=BlockKind.choices)
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
 
+    all_objects = models.Manager()
+    objects = CurrentManager()
+
     class Meta:
         ordering = ["article", "ordinal"]
+        base_manager_name = "all_objects"
+        default_manager_name = "objects"
         constraints = [
-            models.UniqueConstraint(fields=["article", "ordinal"], name="block_ordinal_once"),
+            models.UniqueConstraint(
+                fields=["article", "version", "ordinal"], name="block_ordinal_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -403,26 +544,78 @@ class Block(models.Model):
 
     @property
     def text(self) -> str:
-        return self.article.text[self.start : self.end]
+        return self.article.text_of(self.version)[self.start : self.end]
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+    NONE = "none", "Undated"
+
+
+class YearSource(models.TextChoices):
+    EXPLICIT = "explicit", "Given in the citation"
+    PUBLICATION_DATE = "publication_date", "Inferred from the publication date"
+    NONE = "none", "Unknown"
+
+
+def merge_fates(first: dict[str, str], second: dict[str, str]) -> dict[str, str]:
+    """What merging two claims does to each analyst's verdicts, from their statuses on
+    the first and the second part (blank: none): "kept" (first part only), "moved"
+    (second part only), "agreed" (the same on both) or "cleared" (they differ, so the
+    analyst tags the merged claim afresh). Analysts with no verdict on either are left out.
+    The merge applies it (``Claim.merge_next``); the panel says it before the merge."""
+    fates = {}
+    for name in sorted(set(first) | set(second)):
+        a, b = first.get(name, ""), second.get(name, "")
+        if a and b:
+            fates[name] = "agreed" if a == b else "cleared"
+        elif a or b:
+            fates[name] = "kept" if a else "moved"
+    return fates
+
+
+def cited_date(date: dt.date | None, precision: str) -> str:
+    """A cited date as precisely as the text gave it: 2021-03-04, 2021-03, 2021 or undated."""
+    if date is None:
+        return "undated"
+    return date.isoformat()[: {"month": 7, "year": 4}.get(precision, 10)]
 
 
 class Citation(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="citations")
+    version = models.PositiveIntegerField(default=1)
+    retired_in = models.PositiveIntegerField(null=True, blank=True)
     ordinal = models.PositiveIntegerField()
     outlet = models.CharField(max_length=300)
-    date = models.DateField()
-    year_source = models.CharField(max_length=20)
+    # The first day of the period the citation names; empty when its year cannot be known
+    # (never guessed). ``precision`` says how much of it the text gave.
+    date = models.DateField(null=True, blank=True)
+    precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    year_source = models.CharField(max_length=20, choices=YearSource.choices)
     raw = models.CharField(max_length=500)
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     group_start = models.PositiveIntegerField()
     group_end = models.PositiveIntegerField()
 
+    all_objects = models.Manager()
+    objects = CurrentManager()
+
     class Meta:
         ordering = ["article", "ordinal"]
+        base_manager_name = "all_objects"
+        default_manager_name = "objects"
 
     def __str__(self) -> str:
         return self.raw
+
+    @property
+    def when(self) -> str:
+        return cited_date(self.date, self.precision)
 
 
 class ClaimQuerySet(models.QuerySet):
@@ -454,6 +647,13 @@ class ClaimQuerySet(models.QuerySet):
         )
 
 
+class CurrentClaimManager(models.Manager.from_queryset(ClaimQuerySet)):  # type: ignore[misc]
+    """Claims of the article's current text (see ``CurrentManager``)."""
+
+    def get_queryset(self) -> ClaimQuerySet:
+        return super().get_queryset().filter(retired_in__isnull=True)
+
+
 class Claim(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="claims")
@@ -464,11 +664,24 @@ class Claim(models.Model):
     sentence = models.PositiveIntegerField(help_text="Index of the sentence in the article.")
     citations = models.ManyToManyField(Citation, blank=True, related_name="claims")
     version = models.PositiveIntegerField(default=1)
+    # Article versions: the one in which the claim was removed from the text (retired
+    # claims are off every current screen, kept for history, as-of views and exports), and
+    # the last one in which its wording changed, with the wording before that change.
+    retired_in = models.PositiveIntegerField(null=True, blank=True)
+    revised_in = models.PositiveIntegerField(null=True, blank=True)
+    revised_at = models.DateTimeField(null=True, blank=True)
+    wording_before = models.TextField(blank=True)
+    # When evidence was last added, removed or restored: a verdict given before it has
+    # new evidence to look at.
+    evidence_changed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ClaimQuerySet.as_manager()
+    objects = CurrentClaimManager()
+    all_objects = ClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "start"]
+        base_manager_name = "all_objects"
+        default_manager_name = "objects"
         indexes = [models.Index(fields=["article", "ordinal"])]
 
     def __str__(self) -> str:
@@ -478,6 +691,8 @@ class Claim(models.Model):
     def text(self) -> str:
         # ``ClaimQuerySet.with_text()`` reads the span in SQL, so a single claim need not
         # load its whole article; it holds only while the bounds are the ones it read.
+        if self.retired_in is not None:  # its text is the version before the one retiring it
+            return self.article.text_of(self.retired_in - 1)[self.start : self.end]
         read = self.__dict__
         if "span_text" in read and (read["span_start"], read["span_end"]) == (self.start, self.end):
             return read["span_text"]
@@ -493,13 +708,42 @@ class Claim(models.Model):
         *,
         rationale: str = "",
         as_of: dt.date | None = None,
+        recheck_by: dt.date | None = None,
         expected_version: int = 0,
         reverts: int | None = None,
     ) -> Verdict:
-        """Set or change the analyst's verdict, made against ``expected_version`` (0: none).
+        """Set or change the analyst's verdict, made against ``expected_version`` (0: none),
+        with the day they mean to look at it again by, if any (``recheck_by``).
         ``analyst`` is a user or the acting ``Member``, as for every verb."""
-        wanted = Verdict.asked(status, rationale, as_of)
+        wanted = Verdict.asked(status, rationale, as_of, recheck_by=recheck_by)
         return self._write_assessment(Verdict, analyst, wanted, expected_version, reverts)
+
+    def confirm_verdict(self, analyst: Any, *, expected_version: int) -> Verdict:
+        """The analyst's verdict still holds: made against ``expected_version``, one
+        ``verdict.confirmed`` event, one version on, and its freshness clock restarted
+        (``checked_at``). What the verdict says does not change."""
+        project = self.article.project
+        actor = _acting(project, analyst, Role.ANALYST)
+        with writing(project) as writer:
+            verdict = Verdict.objects.filter(claim=self, analyst=actor).first()
+            if (verdict.version if verdict else 0) != expected_version:
+                raise Conflict(verdict)
+            if verdict is None or not verdict.status:
+                raise ValidationError("You have no verdict on this claim to confirm.")
+            verdict.checked_at = timezone.now()
+            verdict.version += 1
+            verdict.save(update_fields=["checked_at", "version"])
+            held = verdict.fields()
+            writer.append(
+                action=Action.VERDICT_CONFIRMED,
+                actor=actor,
+                target={**self.target(), "type": "verdict", "analyst": actor.get_username()},
+                before=held,
+                after=held,
+                article_id=self.article_id,
+                claim_id=self.pk,
+            )
+        return verdict
 
     def clear_verdict(
         self, analyst: Any, *, expected_version: int, reverts: int | None = None
@@ -592,7 +836,13 @@ class Claim(models.Model):
     # Claim editing (reviewers): each is one event, and says where verdicts and evidence went.
 
     def span(self) -> dict[str, Any]:
-        return {"claim": self.pk, "start": self.start, "end": self.end, "text": self.text}
+        return {
+            "claim": self.pk,
+            "number": self.ordinal,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+        }
 
     def _begin_edit(self, user: Any, expected_version: int) -> Claim:
         """Under the chain lock: the current row, or Conflict when it moved on."""
@@ -655,17 +905,19 @@ class Claim(models.Model):
             claim = self._begin_edit(user, expected_version)
             left_end, right_start = split_bounds(claim.article.text, claim.start, at, claim.end)
             before = claim.span()
-            claim.article.claims.filter(ordinal__gt=claim.ordinal).update(
-                ordinal=models.F("ordinal") + 1
+            # Numbers never shift: the new part takes the next free number.
+            top = Claim.all_objects.filter(article_id=claim.article_id).aggregate(
+                top=models.Max("ordinal")
             )
             right = Claim.objects.create(
                 article=claim.article,
                 block=claim.block,
-                ordinal=claim.ordinal + 1,
+                ordinal=top["top"] + 1,
                 start=right_start,
                 end=claim.end,
                 section=claim.section,
                 sentence=claim.sentence,
+                evidence_changed_at=claim.evidence_changed_at,  # its evidence is copied too
             )
             right.citations.set(claim.citations.all())
             claim.end, claim.version = left_end, claim.version + 1
@@ -678,6 +930,9 @@ class Claim(models.Model):
                     rationale=v.rationale,
                     as_of=v.as_of,
                     version=1,
+                    # Due for re-check as the verdict it copies.
+                    checked_at=v.checked_at,
+                    recheck_by=v.recheck_by,
                 )
                 for v in claim.verdicts.exclude(status="").select_related("analyst")
             ]
@@ -714,7 +969,7 @@ class Claim(models.Model):
             .first()
         )
 
-    def merge_next(self, user: Any, *, expected_version: int) -> Claim:
+    def merge_next(self, user: Any, *, expected_version: int, reverts: int | None = None) -> Claim:
         """Merge the next claim of the same sentence into this one.
 
         Per analyst: agreeing verdicts are kept; a verdict on one part only is kept;
@@ -736,12 +991,12 @@ class Claim(models.Model):
             moved, dropped = claim._absorb_evidence(other)
             claim.citations.add(*other.citations.all())
             other_id = other.pk
-            other.delete()
-            claim.article.claims.filter(ordinal__gt=other.ordinal).update(
-                ordinal=models.F("ordinal") - 1
-            )
+            other.delete()  # its number goes with it: numbers never shift
             claim.end, claim.version = other.end, claim.version + 1
-            claim.save(update_fields=["end", "version"])
+            if moved:  # evidence the kept verdicts were not given on: as new as it is here
+                changes = [claim.evidence_changed_at, other.evidence_changed_at]
+                claim.evidence_changed_at = max((c for c in changes if c), default=None)
+            claim.save(update_fields=["end", "version", "evidence_changed_at"])
             writer.append(
                 action=Action.CLAIM_MERGED,
                 actor=user,
@@ -756,6 +1011,7 @@ class Claim(models.Model):
                 article_id=claim.article_id,
                 claim_id=claim.pk,
                 other_claim_id=other_id,
+                reverts=reverts,
             )
         return claim
 
@@ -786,34 +1042,36 @@ class Claim(models.Model):
         return sorted(moved), sorted(dropped)
 
     def _absorb_verdicts(self, other: Claim) -> dict[str, dict[str, str]]:
-        """Per analyst, what became of their verdicts: kept (first part), agreed (both
-        parts), moved (second part only) or cleared (the parts disagreed)."""
-        mine = {v.analyst_id: v for v in self.verdicts.select_related("analyst")}
+        """Per analyst, what became of their verdicts (see ``merge_fates``), done."""
+        mine = {v.analyst.get_username(): v for v in self.verdicts.select_related("analyst")}
+        theirs = {
+            v.analyst.get_username(): v
+            for v in other.verdicts.exclude(status="").select_related("analyst")
+        }
+        fates = merge_fates(
+            {name: v.status for name, v in mine.items()},
+            {name: v.status for name, v in theirs.items()},
+        )
         outcome: dict[str, dict[str, str]] = {}
-        for theirs in other.verdicts.exclude(status="").select_related("analyst"):
-            name = theirs.analyst.get_username()
-            kept = mine.pop(theirs.analyst_id, None)
-            if kept is None or not kept.status:
+        for name, fate in fates.items():
+            kept, moved = mine.get(name), theirs.get(name)
+            if fate == "moved" and moved is not None:
                 if kept is not None:
                     kept.delete()
-                theirs.claim = self
-                theirs.version += 1
-                theirs.save(update_fields=["claim", "version"])
-                outcome[name] = {"outcome": "moved", "status": theirs.status}
-            elif kept.status == theirs.status:
-                outcome[name] = {"outcome": "agreed", "status": kept.status}
-            else:
+                moved.claim, moved.version = self, moved.version + 1
+                moved.save(update_fields=["claim", "version"])
+                outcome[name] = {"outcome": "moved", "status": moved.status}
+            elif fate == "cleared" and kept is not None and moved is not None:
                 outcome[name] = {
                     "outcome": "cleared",
                     "status": "",
-                    "was": f"{kept.status} and {theirs.status}",
+                    "was": f"{kept.status} and {moved.status}",
                 }
                 kept.status, kept.rationale, kept.as_of = "", "", None
                 kept.version += 1
                 kept.save(update_fields=["status", "rationale", "as_of", "version"])
-        for kept in mine.values():
-            if kept.status:
-                outcome[kept.analyst.get_username()] = {"outcome": "kept", "status": kept.status}
+            elif kept is not None:
+                outcome[name] = {"outcome": fate, "status": kept.status}
         return outcome
 
     def add_evidence(
@@ -854,6 +1112,7 @@ class Claim(models.Model):
                     raise
                 writer.skip()
                 return earlier
+            self.evidence_changed()
             writer.append(
                 action=Action.EVIDENCE_ADDED,
                 actor=user,
@@ -863,6 +1122,12 @@ class Claim(models.Model):
                 claim_id=self.pk,
             )
         return evidence
+
+    def evidence_changed(self) -> None:
+        """Evidence on this claim was added, removed or restored (in that change's
+        transaction): every verdict given before now has new evidence to look at."""
+        self.evidence_changed_at = timezone.now()
+        Claim.all_objects.filter(pk=self.pk).update(evidence_changed_at=self.evidence_changed_at)
 
 
 SEPARATOR = re.compile(r"[\s,;:]*(?:(?:and|but|whereas|so|yet)\s+)?", re.IGNORECASE)
@@ -985,6 +1250,11 @@ class Verdict(Assessment):
     # Blind projects: the analyst changed or cleared this verdict after it had shown them
     # the team's. Once set it stays, so the consensus screen and exports can say so.
     after_seeing_team = models.BooleanField(default=False)
+    # Re-checks: when the analyst last stood by this verdict (given, changed or confirmed:
+    # the freshness clock runs from here), and a date they set to look again by, which
+    # overrides the project's freshness for this verdict.
+    checked_at = models.DateTimeField(default=timezone.now)
+    recheck_by = models.DateField(null=True, blank=True)
 
     role_needed = Role.ANALYST
     actions = AssessmentActions(Action.VERDICT_SET, Action.VERDICT_CHANGED, Action.VERDICT_CLEARED)
@@ -1006,6 +1276,33 @@ class Verdict(Assessment):
     def key(cls, actor: Any) -> dict[str, Any]:
         return {"analyst": actor}
 
+    @classmethod
+    def asked(
+        cls,
+        status: Status | str,
+        rationale: str,
+        as_of: dt.date | None,
+        recheck_by: dt.date | None = None,
+    ) -> dict[str, Any]:
+        asked = super().asked(status, rationale, as_of)
+        if recheck_by is not None:
+            asked["recheck_by"] = recheck_by.isoformat()
+        return asked
+
+    # A verdict says its re-check date only when it has one: events written before
+    # re-check dates existed, and verdicts without one, read as they always have.
+
+    def fields(self) -> dict[str, Any]:
+        fields = super().fields()
+        if self.recheck_by is not None:
+            fields["recheck_by"] = self.recheck_by.isoformat()
+        return fields
+
+    def assign(self, fields: dict[str, Any] | None) -> None:
+        super().assign(fields)
+        recheck_by = (fields or {}).get("recheck_by")
+        self.recheck_by = dt.date.fromisoformat(recheck_by) if recheck_by else None
+
     def stamp(
         self,
         claim: Claim,
@@ -1017,7 +1314,8 @@ class Verdict(Assessment):
         if self._changes_after_seeing_team(claim, before, wanted):
             self.after_seeing_team = True
             target["after_seeing_team"] = True
-        self.updated_at = timezone.now()
+        # Given, changed or cleared, the analyst stood by it now: its clock restarts.
+        self.updated_at = self.checked_at = timezone.now()
         return target
 
     def _changes_after_seeing_team(
@@ -1131,6 +1429,7 @@ class Evidence(models.Model):
             else:
                 self.removed_at, self.removed_by = None, None
             self.save(update_fields=["removed_at", "removed_by"])
+            claim.evidence_changed()
             writer.append(
                 action=Action.EVIDENCE_REMOVED if removed else Action.EVIDENCE_RESTORED,
                 actor=user,

@@ -16,10 +16,23 @@ from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.http import QueryDict
+from django.utils import timezone
 
-from claims import consensus
+from claims import consensus, recheck
+from claims.alignment import word_diff
 from claims.log import history
-from claims.models import Article, Citation, Claim, Member, Project, Role, Status, Verdict
+from claims.models import (
+    Article,
+    Citation,
+    Claim,
+    Member,
+    Project,
+    Role,
+    Status,
+    Verdict,
+    merge_fates,
+)
+from claims.revising import removed_in_latest
 
 SHOW_CHOICES = [
     ("all", "All claims"),
@@ -28,6 +41,7 @@ SHOW_CHOICES = [
     ("supported", "Supported by me"),
     ("disputed", "Disputed by me"),
     ("outdated", "Outdated by me"),
+    ("due", "Due for re-check by me"),
 ]
 SHOW_VALUES = {value for value, _label in SHOW_CHOICES}
 WORD = re.compile(r"\S+")
@@ -73,6 +87,7 @@ class ClaimView:
     href: str = ""
     selected: bool = False
     citations: list[Citation] = field(default_factory=list)
+    due: recheck.Due = recheck.NOT_DUE  # the viewer's own verdict's, for them alone
 
     @property
     def state_label(self) -> str:
@@ -103,8 +118,12 @@ def _view(
     return view
 
 
-def claim_view(claim: Claim, verdicts: list[Verdict], member: Member) -> ClaimView:
-    """The member's view of one claim, from all of its verdict rows (cleared ones too)."""
+def claim_view(
+    claim: Claim, verdicts: list[Verdict], member: Member, *, rechecks: bool = True
+) -> ClaimView:
+    """The member's view of one claim, from all of its verdict rows (cleared ones too);
+    with whether their own verdict is due for re-check now, unless ``rechecks`` is false
+    (a past moment)."""
     user = member.user
     mine = next((v for v in verdicts if v.analyst_id == user.pk), None)
     current = [v for v in verdicts if v.status]
@@ -112,6 +131,9 @@ def claim_view(claim: Claim, verdicts: list[Verdict], member: Member) -> ClaimVi
     counts = dict(Counter(v.status for v in current))
     view = _view(claim, member.project, counts, my_status, my_version, member.sees_everything)
     view.mine = mine
+    if rechecks and mine is not None:
+        freshness = recheck.Freshness.of(member.project)
+        view.due = recheck.verdict_due(mine, claim, freshness, timezone.localdate())
     view.citations = list(claim.citations.all())
     if view.team_visible:
         view.others = [v for v in current if v.analyst_id != user.pk]
@@ -139,25 +161,36 @@ def reading_claims(article: Article, member: Member) -> tuple[list[ClaimView], P
     for claim_id, status, n in per_status.annotate(n=Count("pk")).order_by():
         counts.setdefault(claim_id, {})[status] = n
     mine = {
-        claim_id: (status, version)
-        for claim_id, status, version in verdicts.filter(analyst=member.user.pk).values_list(
-            "claim_id", "status", "version"
+        row[0]: row[1:]
+        for row in verdicts.filter(analyst=member.user.pk).values_list(
+            "claim_id", "status", "version", "checked_at", "recheck_by"
         )
     }
     project = article.project
     everything = member.sees_everything
+    freshness, today = recheck.Freshness.of(project), timezone.localdate()
     views = []
     cache_article = Claim.article.field.set_cached_value
     for claim in claims:
         cache_article(claim, article)  # claim.text reads the article's text
-        my_status, my_version = mine.get(claim.pk, ("", 0))
+        my_status, my_version, checked_at, recheck_by = mine.get(claim.pk, ("", 0, None, None))
         view = _view(claim, project, counts.get(claim.pk, {}), my_status, my_version, everything)
         view.citations = citations.get(claim.pk, [])
+        if my_status and checked_at is not None:
+            view.due = recheck.due(
+                status=my_status,
+                checked_at=checked_at,
+                recheck_by=recheck_by,
+                freshness=freshness,
+                evidence_changed_at=claim.evidence_changed_at,
+                revised_at=claim.revised_at,
+                today=today,
+            )
         views.append(view)
     # Team progress is an aggregate over the whole article: blind review does not hide it.
     needed = project.min_verdicts
     team = sum(1 for by_status in counts.values() if sum(by_status.values()) >= needed)
-    tagged = sum(1 for status, _version in mine.values() if status)
+    tagged = sum(1 for status, *_rest in mine.values() if status)
     return views, Progress(total=len(claims), mine=tagged, team=team)
 
 
@@ -172,6 +205,7 @@ def apply_filters(views: list[ClaimView], filters: Filters) -> int:
             or (show == "untagged" and not view.my_status)
             or (show == "contested" and view.team_visible and view.state == consensus.CONTESTED)
             or (show in Status.values and view.my_status == show)
+            or (show == "due" and view.due.is_due)
         )
         ok = ok and (not filters.section or view.claim.section == filters.section)
         ok = ok and (not needle or needle in view.claim.text.casefold())
@@ -222,7 +256,7 @@ def reading_blocks(article: Article, views: list[ClaimView]) -> list[dict[str, A
         by_block.setdefault(view.claim.block_id, []).append(view)
     text = article.text
     blocks = []
-    for block in article.blocks.order_by("ordinal"):
+    for block in article.version_blocks():
         pieces: list[dict[str, Any]] = []
         cursor = block.start
         for view in by_block.get(block.pk, []):
@@ -271,4 +305,34 @@ def panel(claim: Claim, member: Member, *, verdicts: list[Verdict] | None = None
         "can_edit": can_edit,
         "split_choices": split_choices(claim) if can_edit else [],
         "next_claim": next_claim,
+        "merge_preview": merge_preview(claim, verdicts, next_claim) if next_claim else None,
+        # An article revision changed the words: what they were, and what they are.
+        "revised_diff": (
+            word_diff(claim.wording_before, claim.text) if claim.revised_in is not None else []
+        ),
+        # A reviewer corrects the latest revision's alignment: unlink an edited claim, or
+        # link a claim nobody has assessed to one the revision removed.
+        "can_unlink": can_edit and claim.revised_in == claim.article.version > 1,
+        "link_choices": (
+            removed_in_latest(claim.article)
+            if can_edit and claim.article.version > 1 and not verdicts and claim.final is None
+            else []
+        ),
+    }
+
+
+def merge_preview(claim: Claim, verdicts: list[Verdict], following: Claim) -> dict[str, Any]:
+    """What merging ``following`` into ``claim`` would do, said before it is done: each
+    analyst's verdicts by fate (``models.merge_fates``) and the evidence that moves."""
+    theirs = list(following.verdicts.exclude(status="").select_related("analyst"))
+    fates = merge_fates(
+        {v.analyst.get_username(): v.status for v in verdicts},
+        {v.analyst.get_username(): v.status for v in theirs},
+    )
+    by_fate: dict[str, list[str]] = {}
+    for name, fate in fates.items():
+        by_fate.setdefault(fate, []).append(name)
+    return {
+        "fates": by_fate,
+        "evidence": following.evidence.filter(removed_at__isnull=True).count(),
     }

@@ -11,12 +11,15 @@ errors, over the version now current (``fields.shown_again``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, cast
 from urllib.parse import urlencode
 
+from django.db.models import Q
 from django.http import QueryDict
+from django.utils import timezone
 
-from claims import reading
+from claims import charts, reading
 from claims.fields import ButtonChoiceField, shown_again
 from claims.forms import (
     AdjudicationForm,
@@ -28,6 +31,7 @@ from claims.forms import (
 )
 from claims.http import query_int
 from claims.log import history, past
+from claims.log.actions import Action
 from claims.models import Adjudication, Article, Claim, Member, Status
 
 
@@ -45,15 +49,37 @@ def article_screen(
     Raises ``past.BadMoment`` for an ``as_of`` that names no past moment."""
     filters = reading.Filters.from_query(query)
     moment = past.parse_moment(query.get("as_of", ""))
+    if moment is None:
+        moment = version_moment(article, query.get("version", ""))
     if moment is not None:
         return past_screen(query, member, article, filters, moment)
     views, progress = reading.reading_claims(article, member)
     wanted = selected.pk if selected else query_int(query.get("claim"))
-    context, current = _screen(member, article, views, filters, wanted)
+    kept = query_int(query.get("keep"))
+    context, current = _screen(member, article, views, filters, wanted, kept)
     context["progress"] = progress
+    context["versions"] = range(1, article.version + 1)
     if current is not None:
         context |= panel(current.claim, member, **panel_extra)
     return context
+
+
+def version_moment(article: Article, value: str) -> dt.datetime | None:
+    """The last moment at which version ``value`` of the article was its current text:
+    just before the next version replaced it. None for the current version (or none asked).
+
+    Raises ``past.BadMoment`` for a version the article does not have."""
+    if not value:
+        return None
+    number = query_int(value)
+    if number is None or not 1 <= number <= article.version:
+        raise past.BadMoment(
+            f"This article has versions 1 to {article.version}; there is no version “{value}”."
+        )
+    if number == article.version:
+        return None
+    replaced = article.versions.filter(number=number + 1).values_list("imported_at", flat=True)
+    return replaced.get() - dt.timedelta(microseconds=1)
 
 
 def _screen(
@@ -62,11 +88,16 @@ def _screen(
     views: list[reading.ClaimView],
     filters: reading.Filters,
     wanted: int | None,
+    kept: int | None = None,
     **link: str,
 ) -> tuple[dict[str, Any], reading.ClaimView | None]:
-    """The screen's context around its claims, and the selected claim's view if any."""
+    """The screen's context around its claims, and the selected claim's view if any:
+    ``wanted`` (``?claim=``), or ``kept`` (``?keep=``, the claim that was open when the
+    filters changed) while it still matches them."""
     matching = reading.apply_filters(views, filters)
     current = next((v for v in views if v.claim.pk == wanted), None)
+    if current is None and kept is not None:
+        current = next((v for v in views if v.claim.pk == kept and v.matches), None)
     # The links differ only in the claim: the rest of the query string is made once.
     before, after = filters.query(), urlencode({k: v for k, v in link.items() if v})
     for view in views:
@@ -98,14 +129,18 @@ def past_screen(
     by_claim: dict[int, list[Any]] = {}
     for verdict in then.verdicts(current_only=False):
         by_claim.setdefault(verdict.claim_id, []).append(verdict)
-    views = [reading.claim_view(claim, by_claim.get(claim.pk, []), member) for claim in then.claims]
+    views = [
+        reading.claim_view(claim, by_claim.get(claim.pk, []), member, rechecks=False)
+        for claim in then.claims
+    ]
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    wanted = query_int(query.get("claim"))
-    context, current = _screen(member, article, views, filters, wanted, as_of=stamp)
+    wanted, kept = query_int(query.get("claim")), query_int(query.get("keep"))
+    context, current = _screen(member, then.article, views, filters, wanted, kept, as_of=stamp)
     context |= {
         "progress": then.progress(member.user, article.project.min_verdicts),
         "as_of": moment,
         "as_of_stamp": stamp,
+        "versions": range(1, article.version + 1),
     }
     if current is not None:
         evidence = then.evidence(current.claim.pk)
@@ -126,6 +161,8 @@ def panel(claim: Claim, member: Member, **extra: Any) -> dict[str, Any]:
     context.setdefault("evidence_form", EvidenceForm())
     if context["can_edit"]:
         context |= edit_forms(claim, context["split_choices"], **extra)
+        # A reviewer rules here as from the queue: set, change or withdraw the ruling.
+        context["ruling_form"] = adjudication_form(claim, extra.get("ruling_form"))
     return context
 
 
@@ -136,6 +173,9 @@ def verdict_form(view: reading.ClaimView, refused: VerdictForm | None = None) ->
         return shown_again(refused, **standing)
     mine = view.mine
     written = {"rationale": mine.rationale, "as_of": mine.as_of} if mine else {}
+    if mine and mine.recheck_by and mine.recheck_by > timezone.localdate():
+        # A re-check date that has come is spent: saving again is the re-check.
+        written["recheck_by"] = mine.recheck_by
     return VerdictForm(initial=standing | written)
 
 
@@ -215,3 +255,62 @@ def adjudication_form(claim: Claim, refused: AdjudicationForm | None = None) -> 
     if final is None:
         cast(ButtonChoiceField, form.fields["status"]).choices = Status.choices
     return form
+
+
+def ruling_changed(
+    claim: Claim,
+    member: Member,
+    query: QueryDict,
+    refused: AdjudicationForm | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The claim panel after a reviewer ruled from it (or was refused: ``refused``, shown
+    again with its rationale), with the claim's highlight under the screen's filters."""
+    filters = reading.Filters.from_query(query)
+    context = panel(claim, member, ruling_form=refused, **extra)
+    context |= {"project": claim.article.project, "filters": filters}
+    context["ruling_refused"] = refused is not None  # its form stays open, as typed
+    selected(context["view"], filters)
+    return context
+
+
+def claim_timeline(member: Member, claim: Claim) -> dict[str, Any]:
+    """The claim's life for the history page's chart: each analyst's verdict over time,
+    the text's import and revisions, the ruling; only what ``member`` may see (one query:
+    the claim's events and its article's import and revisions)."""
+    texts = [Action.ARTICLE_IMPORTED, Action.ARTICLE_REVISED]
+    events = history.visible_events(member).filter(
+        Q(claim_id=claim.pk)
+        | Q(other_claim_id=claim.pk)
+        | Q(article_id=claim.article_id, action__in=texts)
+    )
+    moments = []
+    for at, action, raw in events.order_by("seq").values_list("created_at", "action", "body"):
+        body = json.loads(raw)
+        after = body.get("after") or {}
+        if action == Action.ARTICLE_IMPORTED:
+            moments.append(charts.Moment("Text", at, "imported", "imported"))
+        elif action == Action.ARTICLE_REVISED:
+            moments += _revised(claim, at, after)
+        elif action.startswith("verdict."):
+            status = after.get("status", "")
+            who = body["target"].get("analyst", "")
+            moments.append(charts.Moment(who, at, status, f"{who}: {status or 'cleared'}"))
+        elif action.startswith("adjudication."):
+            status = after.get("status", "")
+            moments.append(charts.Moment("Ruling", at, status, f"ruling: {status or 'withdrawn'}"))
+        elif action.startswith("claim."):
+            moments.append(charts.Moment("Text", at, "edited", action.split(".")[1]))
+    return charts.claim_timeline(moments, timezone.now())
+
+
+def _revised(claim: Claim, at: dt.datetime, after: dict[str, Any]) -> list[charts.Moment]:
+    """What a revision did to this claim, as a moment of its text (if anything)."""
+    version = after["version"]
+    if any(entry[0] == claim.pk for entry in after["edited"]):
+        return [charts.Moment("Text", at, "edited", f"reworded in version {version}")]
+    if claim.pk in after["removed"]:
+        return [charts.Moment("Text", at, "retired", f"removed in version {version}")]
+    if any(entry[0] == claim.pk for entry in after["added"]):
+        return [charts.Moment("Text", at, "imported", f"added in version {version}")]
+    return []

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from claims.models import Adjudication, AuditEvent, Evidence, Verdict
+from claims.models import Adjudication, AuditEvent, Claim, Evidence, Verdict
 from tests.base import client_for, url
 from tests.factories import make_article, make_user
 
@@ -127,7 +127,8 @@ def test_activity_and_timeline_query_counts_are_fixed(
         assert client.get(url("project-activity")).status_code == 200
     with django_assert_num_queries(6):
         assert client.get(url("article-activity", claim.article_id)).status_code == 200
-    with django_assert_num_queries(5):  # the claim and the member's role in one query
+    # The claim and the member's role in one query; one more for the timeline.
+    with django_assert_num_queries(6):
         assert client.get(url("claim-history", claim.pk)).status_code == 200
 
 
@@ -241,11 +242,27 @@ def test_reviewer_reverts_an_adjudication_change_and_a_first_one(
     assert (latest()["action"], latest()["reverts"]) == ("adjudication.withdrawn", first)
 
 
-def test_a_split_is_not_revertable_and_says_so(claim: Any, rita: Any) -> None:
+def test_a_split_reverts_by_merging_the_parts_back(claim: Any, bob: Any, rita: Any) -> None:
+    text, number = claim.text, claim.ordinal
+    claim.set_verdict(bob, "supported")
+    left, right = claim.split(rita, at=claim.start + claim.text.index(" ") + 1, expected_version=1)
+    split = seq_of("claim.split")
+    assert revert(client_for(bob), split).status_code == 403  # reviewers undo edits
+    assert revert(client_for(rita), split).status_code == 302
+    assert (latest()["action"], latest()["reverts"]) == ("claim.merged", split)
+    back = Claim.objects.get(pk=claim.pk)
+    assert (back.text, back.ordinal) == (text, number)
+    assert not Claim.objects.filter(pk=right.pk).exists()
+    assert back.verdicts.get(analyst=bob).status == "supported"  # the copies agreed
+
+
+def test_a_merge_is_not_revertable_and_says_so(claim: Any, rita: Any) -> None:
     claim.split(rita, at=claim.start + claim.text.index(" ") + 1, expected_version=1)
+    claim.refresh_from_db()
+    claim.merge_next(rita, expected_version=claim.version)
     before = AuditEvent.objects.count()
-    response = client_for(rita).post(url("event-revert", seq_of("claim.split")), follow=True)
-    assert "Only verdicts, evidence, text corrections and adjudications revert." in (
+    response = client_for(rita).post(url("event-revert", seq_of("claim.merged")), follow=True)
+    assert "Only verdicts, evidence, text corrections, splits, alignment corrections and " in (
         response.content.decode()
     )
     assert AuditEvent.objects.count() == before

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -80,6 +82,14 @@ ACTIONS = [
         ok=(302,),
     ),
     Action(
+        "confirm a verdict still holds",
+        "POST",
+        lambda i: reverse("claim-confirm", args=[i["slug"], i["confirmed"]]),
+        lambda i: {"version": 1},  # each person's own verdict there (worlds)
+        least="analyst",
+        ok=(302,),
+    ),
+    Action(
         "add evidence",
         "POST",
         lambda i: reverse("evidence-add", args=[i["slug"], i["claim"]]),
@@ -120,6 +130,28 @@ ACTIONS = [
         ok=(302,),
     ),
     Action(
+        "import a revision (form)",
+        "GET",
+        lambda i: reverse("article-revise", args=[i["slug"], i["article"]]),
+        least="admin",
+    ),
+    Action(
+        "unlink a claim from a revision",
+        "POST",
+        lambda i: reverse("claim-unlink", args=[i["slug"], i["claim"]]),
+        lambda i: {"version": 1},
+        least="reviewer",
+        ok=(302,),
+    ),
+    Action(
+        "link a claim to a removed one",
+        "POST",
+        lambda i: reverse("claim-link", args=[i["slug"], i["claim"]]),
+        lambda i: {"version": 1, "removed": i["claim"]},
+        least="reviewer",
+        ok=(302,),
+    ),
+    Action(
         "adjudicate",
         "POST",
         lambda i: reverse("adjudicate", args=[i["slug"], i["claim"]]),
@@ -154,12 +186,39 @@ ACTIONS = [
         ok=(302,),
     ),
     Action(
+        "invite member",
+        "POST",
+        lambda i: reverse("member-invite", args=[i["slug"]]),
+        lambda i: {"invite-username": "newcomer", "invite-role": "viewer"},
+        least="admin",
+    ),
+    Action(
         "consensus screen",
         "GET",
         lambda i: reverse("article-consensus", args=[i["slug"], i["article"]]),
     ),
     Action("project consensus", "GET", lambda i: reverse("project-consensus", args=[i["slug"]])),
     Action("queue", "GET", lambda i: reverse("queue", args=[i["slug"]])),
+    Action("due queue", "GET", lambda i: reverse("due-queue", args=[i["slug"]])),
+    Action(
+        "due queue, the team's",
+        "GET",
+        lambda i: reverse("due-queue", args=[i["slug"]]) + "?whose=team",
+    ),
+    Action(
+        "freshness settings page",
+        "GET",
+        lambda i: reverse("recheck-settings", args=[i["slug"]]),
+        least="admin",
+    ),
+    Action(
+        "set freshness",
+        "POST",
+        lambda i: reverse("recheck-settings", args=[i["slug"]]),
+        lambda i: {"supported": "30", "disputed": "30", "outdated": ""},
+        least="admin",
+        ok=(302,),
+    ),
     Action(
         "consensus export",
         "GET",
@@ -204,7 +263,7 @@ def build_world(slug: str, admin: Any) -> dict[str, Any]:
     project = make_project(slug, admin=admin)
     text = "Sized Title\n\nMoscow agreed to talks, and Beijing declined them. Trade grew.\n"
     article = make_article(project, text)
-    claim, _second, other = article.claims.order_by("start")
+    claim, second, other = article.claims.order_by("start")
     evidence = claim.add_evidence(admin, url="https://example.org/e", stance="context")
     other.adjudicate(admin, "supported", rationale="Clear.")
     seq = AuditEvent.objects.filter(chain__project=project, action="adjudication.set").get().seq
@@ -213,6 +272,7 @@ def build_world(slug: str, admin: Any) -> dict[str, Any]:
         "slug": slug,
         "article": article.pk,
         "claim": claim.pk,
+        "confirmed": second.pk,
         "evidence": evidence.pk,
         "adjudication_seq": seq,
         "shorter": claim.text.rsplit(" ", 1)[0],
@@ -223,13 +283,22 @@ def build_world(slug: str, admin: Any) -> dict[str, Any]:
 def fingerprint() -> str:
     """Everything a refused action must leave alone."""
     rows = [
+        list(get_user_model().objects.order_by("pk").values_list("pk", "username", "password")),
         list(AuditEvent.objects.order_by("pk").values_list("pk", "hash")),
-        list(Verdict.objects.order_by("pk").values_list("pk", "status", "version")),
+        list(
+            Verdict.objects.order_by("pk").values_list(
+                "pk", "status", "version", "checked_at", "recheck_by"
+            )
+        ),
         list(Evidence.objects.order_by("pk").values_list("pk", "removed_at")),
         list(Claim.objects.order_by("pk").values_list("pk", "start", "end", "version")),
         list(Adjudication.objects.order_by("pk").values_list("pk", "status", "version")),
         list(Membership.objects.order_by("pk").values_list("pk", "role")),
-        list(Project.objects.order_by("pk").values_list("pk", "slug")),
+        list(
+            Project.objects.order_by("pk").values_list(
+                "pk", "slug", "fresh_supported_days", "fresh_disputed_days", "fresh_outdated_days"
+            )
+        ),
     ]
     return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
 
@@ -240,9 +309,12 @@ def worlds(db: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     mine = build_world("mine", owner)
     theirs = build_world("theirs", make_user("stranger"))
     people = {"outsider": make_user("outsider")}
+    second = Claim.objects.get(pk=mine["confirmed"])
     for role in ROLES[1:]:
         people[role] = make_user(f"the-{role}")
         add_member(mine["project"], people[role], Role(role))
+        if role != "viewer":  # a verdict of their own to confirm
+            second.set_verdict(people[role], "supported")
     return mine, theirs, people
 
 
@@ -317,8 +389,10 @@ def test_wrong_methods_are_405(worlds: Any) -> None:
     for action in ACTIONS:
         if action.method == "GET" and action.name not in (
             "import page",
+            "import a revision (form)",
             "members page",
             "audit export page",
+            "freshness settings page",
         ):
             assert client.post(action.url(mine)).status_code == 405, action.name
         if action.method == "POST" and action.name not in (
@@ -326,5 +400,32 @@ def test_wrong_methods_are_405(worlds: Any) -> None:
             "import confirm",
             "add member",
             "audit export",
+            "set freshness",
         ):
             assert client.get(action.url(mine)).status_code == 405, action.name
+
+
+# Creating a project is the site's to grant (the ``claims.add_project`` permission, or a
+# superuser), not any project's: every project role is refused alike.
+
+
+def test_only_site_administrators_create_projects(worlds: Any) -> None:
+    _mine, _theirs, people = worlds
+    create = reverse("project-create")
+    data = {"name": "New", "slug": "new", "min_verdicts": "2"}
+    before = fingerprint()
+    for role in ROLES:
+        client = Client()
+        client.force_login(people[role])
+        assert client.get(create).status_code == 403, role
+        assert client.post(create, data).status_code == 403, role
+    response = Client().post(create, data)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert fingerprint() == before
+    people["viewer"].user_permissions.add(Permission.objects.get(codename="add_project"))
+    client = Client()
+    client.force_login(people["viewer"])
+    assert client.get(create).status_code == 200
+    assert client.post(create, data).status_code == 302
+    assert Project.objects.get(slug="new").role_of(people["viewer"]) == Role.ADMIN
+    assert client.put(create).status_code == 405

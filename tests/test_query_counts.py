@@ -49,6 +49,10 @@ PAGES = {
     "members page": lambda article: reverse("project-members", args=["demo"]),
     "project consensus": lambda article: reverse("project-consensus", args=["demo"]),
     "queue": lambda article: reverse("queue", args=["demo"]),
+    # Every verdict is due (evidence came after it): a page of rows at each size.
+    "due queue, the team's": lambda article: reverse("due-queue", args=["demo"]) + "?whose=team",
+    "due queue, mine": lambda article: reverse("due-queue", args=["demo"]) + "?whose=mine",
+    "article consensus": lambda article: reverse("article-consensus", args=["demo", article.pk]),
     "article consensus CSV": lambda article: reverse(
         "article-consensus-export", args=["demo", article.pk, "csv"]
     ),

@@ -31,12 +31,21 @@ from claims.log.revert import plan
 from claims.log.state import State, VerdictState
 from claims.log.verify_export import GENESIS_HASH, canonical_json, event_hash
 from claims.models import AuditEvent, Claim, Evidence, Project, Role, Verdict
+from claims.revising import apply_revision, prepare_revision, unlink
 from tests.base import run_on_sqlite_file
 from tests.factories import make_article, make_project, make_user
 from tests.tampering import execute, purge_audit_events, triggers_off
 
 TWO_CLAIM_TEXT = (
     "Report Title\n\nMoscow agreed, and Beijing declined. Trade grew, but talks stalled.\n"
+)
+NOTES_TEXT = (
+    "Port Notes\n\nThe port reopened to grain ships in early May after the long closure. "
+    "Grain exports rose by 10 percent over the quarter. Insurers stayed away.\n"
+)
+NOTES_REVISED = (
+    "Port Notes\n\nThe port reopened to grain ships in early June after the long closure. "
+    "Grain exports rose by 10 percent over the quarter. Shipping lines returned quickly.\n"
 )
 
 
@@ -80,6 +89,10 @@ def story(project: Project, article: Any, alice: Any, bob: Any, carol: Any, rita
     second.set_verdict(bob, "supported")
     second.clear_verdict(bob, expected_version=1)
     undo(project, "verdict.cleared", bob)
+    # Re-checks: a verdict with its own re-check date, confirmed; the project's freshness.
+    third.set_verdict(carol, "disputed", recheck_by=dt.date(2031, 1, 1))
+    third.confirm_verdict(carol, expected_version=1)
+    project.set_freshness(alice, {"supported": 365, "disputed": 30, "outdated": None})
     # Evidence: added, removed, restored, removed, the removal reverted; and removed by an
     # admin, not its author.
     evidence = first.add_evidence(bob, url="https://example.org/a", stance="supports", title="A")
@@ -116,6 +129,16 @@ def story(project: Project, article: Any, alice: Any, bob: Any, carol: Any, rita
     right.set_verdict(alice, "outdated")
     right.add_evidence(carol, url="https://example.org/c", stance="context")
     left.merge_next(rita, expected_version=left.version)
+    # Revisions: a text revised (edited, removed and added claims); an edited claim
+    # unlinked, and the unlink reverted (which links it again).
+    notes = make_article(project, NOTES_TEXT, filename="third.txt", actor=alice)
+    apply_revision(
+        prepare_revision(notes, NOTES_REVISED.encode(), filename="third-v2.txt"), actor=alice
+    )
+    edited = Claim.objects.filter(article=notes, revised_in=2).first()
+    assert edited is not None
+    unlink(edited, rita, expected_version=edited.version)
+    undo(project, "claim.unlinked", rita)
     # Members: added, role changed, removed.
     dana = make_user("dana")
     project.set_member(dana, "viewer", actor=alice)
@@ -156,7 +179,7 @@ def test_an_honest_history_with_every_action_is_intact(story: Story) -> None:
         AuditEvent.objects.filter(chain__project=story.project).values_list("action", flat=True)
     )
     assert actions >= set(Action)
-    assert AuditEvent.objects.filter(body__contains='"reverts":').count() == 4
+    assert AuditEvent.objects.filter(body__contains='"reverts":').count() == 5
     out = verify("--project", "demo")
     assert f"demo: intact, {head(story.project)} events" in out
 

@@ -26,20 +26,25 @@ class Action(StrEnum):
     VERDICT_SET = "verdict.set"
     VERDICT_CHANGED = "verdict.changed"
     VERDICT_CLEARED = "verdict.cleared"
+    VERDICT_CONFIRMED = "verdict.confirmed"
     EVIDENCE_ADDED = "evidence.added"
     EVIDENCE_REMOVED = "evidence.removed"
     EVIDENCE_RESTORED = "evidence.restored"
     CLAIM_SPAN_CORRECTED = "claim.span_corrected"
     CLAIM_SPLIT = "claim.split"
     CLAIM_MERGED = "claim.merged"
+    CLAIM_UNLINKED = "claim.unlinked"
+    CLAIM_LINKED = "claim.linked"
     ADJUDICATION_SET = "adjudication.set"
     ADJUDICATION_CHANGED = "adjudication.changed"
     ADJUDICATION_WITHDRAWN = "adjudication.withdrawn"
     ARTICLE_IMPORTED = "article.imported"
+    ARTICLE_REVISED = "article.revised"
     MEMBER_ADDED = "member.added"
     MEMBER_ROLE_CHANGED = "member.role_changed"
     MEMBER_REMOVED = "member.removed"
     PROJECT_CREATED = "project.created"
+    PROJECT_FRESHNESS_CHANGED = "project.freshness_changed"
     AUDIT_EXPORTED = "audit.exported"
 
 
@@ -64,6 +69,9 @@ class Undo(Enum):
     REMOVE_EVIDENCE = "the evidence removed again"
     RESTORE_EVIDENCE = "the evidence restored"
     SPAN = "the claim's text as it was"
+    MERGE_BACK = "the two parts merged again"
+    RELINK = "the claims linked again"
+    UNLINK = "the claims unlinked again"
 
 
 class RevertBy(Enum):
@@ -110,6 +118,14 @@ RULES: dict[Action, Rule] = {
         ANALYST_VERDICT,
         Group.VERDICT,
     ),
+    # Not revertable: a confirmation changes nothing the verdict says, only when its analyst
+    # last looked at it, which cannot be unsaid; to take it back is to change the verdict.
+    Action.VERDICT_CONFIRMED: Rule(
+        "confirmed their verdict still holds: {after:verdict}",
+        state.verdict_confirmed,
+        None,
+        Group.VERDICT,
+    ),
     Action.EVIDENCE_ADDED: Rule(
         "added {after[stance]} evidence: {after:evidence}",
         state.evidence_added,
@@ -135,15 +151,29 @@ RULES: dict[Action, Rule] = {
         Group.CLAIM,
     ),
     Action.CLAIM_SPLIT: Rule(
-        "split the claim in two; the new claim {after[right][claim]} reads “{after[right][text]}”",
+        "split the claim in two; the new claim {after[right]:number} reads “{after[right][text]}”",
         state.claim_split,
-        None,
+        Revert(Undo.MERGE_BACK, RevertBy.REVIEWER),
         Group.CLAIM,
     ),
     Action.CLAIM_MERGED: Rule(
-        "merged claim {before[right][claim]} into this one{after[verdicts]:fates}",
+        "merged claim {before[right]:number} into this one{after[verdicts]:fates}",
         state.claims_merged,
         None,
+        Group.CLAIM,
+    ),
+    Action.CLAIM_UNLINKED: Rule(
+        "unlinked this claim from version {after[version]} of the text: a new claim takes "
+        "its place there",
+        state.claim_unlinked,
+        Revert(Undo.RELINK, RevertBy.REVIEWER),
+        Group.CLAIM,
+    ),
+    Action.CLAIM_LINKED: Rule(
+        "linked this claim to version {after[version]} of the text, in place of a claim that "
+        "version had added",
+        state.claim_linked,
+        Revert(Undo.UNLINK, RevertBy.REVIEWER),
         Group.CLAIM,
     ),
     Action.ADJUDICATION_SET: Rule(
@@ -170,6 +200,13 @@ RULES: dict[Action, Rule] = {
         None,
         Group.ARTICLE,
     ),
+    Action.ARTICLE_REVISED: Rule(
+        "revised “{after[title]}” to version {after[version]} ({after[edited]:count} claims "
+        "edited, {after[removed]:count} removed, {after[added]:count} added)",
+        state.article_revised,
+        None,
+        Group.ARTICLE,
+    ),
     Action.MEMBER_ADDED: Rule(
         "added {after[user]} as {after[role]}",
         state.membership_written,
@@ -191,6 +228,13 @@ RULES: dict[Action, Rule] = {
     Action.PROJECT_CREATED: Rule(
         "created the project “{after[name]}”",
         state.project_created,
+        None,
+        None,
+    ),
+    # Not revertable: an admin sets the days back as they set them, in one more event.
+    Action.PROJECT_FRESHNESS_CHANGED: Rule(
+        "set how long verdicts stay fresh to {after:freshness} (was {before:freshness})",
+        state.freshness_changed,
         None,
         None,
     ),

@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from claims.log.actions import RULES, RULES_BY_VALUE, RevertBy
+from claims.log.state import DEFAULT_FRESHNESS
 from claims.models import AuditEvent, Member, Role, Verdict
 from claims.templatetags.claims_tags import web_host
 
@@ -82,7 +83,18 @@ def _verdict(state: dict[str, Any] | None) -> str:
     if not state or not state.get("status"):
         return "no verdict"
     since = f", since {state['as_of']}" if state.get("as_of") else ""
-    return f"{state['status']}{since}"
+    recheck = f", to re-check by {state['recheck_by']}" if state.get("recheck_by") else ""
+    return f"{state['status']}{since}{recheck}"
+
+
+def _freshness(days: dict[str, Any]) -> str:
+    """How long verdicts stay fresh: 'supported 180 days, disputed 90 days, outdated never'."""
+    return ", ".join(  # in the statuses' order, not the body's (its keys are sorted)
+        f"{status} {'never' if n is None else f'{n} day' + ('' if n == 1 else 's')}"
+        for status in DEFAULT_FRESHNESS
+        if status in days
+        for n in [days[status]]
+    )
 
 
 def _evidence(fields: dict[str, Any]) -> str:
@@ -110,6 +122,9 @@ class Words(string.Formatter):
         "evidence": _evidence,  # evidence fields: its title and where its link goes
         "fates": _fates,  # a merge's verdicts
         "count": lambda items: str(len(items)),
+        # A claim's number as people know it (events before numbers were logged: its id).
+        "number": lambda span: str(span.get("number", span["claim"])),
+        "freshness": _freshness,  # days a verdict of each status stays fresh
     }
     FIELDS = ("before", "after", "target")
 

@@ -33,6 +33,7 @@ from claims.log.actions import Action
 from claims.log.chain import ChainCheck, Problem, utc_stamp
 from claims.log.fold import apply
 from claims.log.state import (
+    DEFAULT_FRESHNESS,
     AdjudicationState,
     ArticleState,
     ClaimState,
@@ -93,6 +94,10 @@ def indexed_columns(body: dict[str, Any]) -> dict[str, Any]:
         other = body["after"]["right"]["claim"]
     elif action == Action.CLAIM_MERGED:  # the absorbed claim
         other = body["before"]["right"]["claim"]
+    elif action == Action.CLAIM_UNLINKED:  # the fresh claim in its place
+        other = body["after"]["claim"][0]
+    elif action == Action.CLAIM_LINKED:  # the claim it replaces, retired
+        other = body["after"]["retired"]
     elif action == Action.AUDIT_EXPORTED:  # an export of one article is filed under it
         article = body["after"]["filters"]["article"]
     return {
@@ -284,19 +289,23 @@ def snapshot(project: Project) -> State:
     """The project's live rows in the fold's terms. Nine queries, each streamed, however
     many rows; an article's text is read to hash it, a few articles at a time."""
     state = State()
-    project_row = Project.objects.values_list("slug", "name", "blind", "min_verdicts").get(
-        pk=project.pk
-    )
-    state.project = ProjectState(*project_row)
+    fresh = [f"fresh_{status}_days" for status in DEFAULT_FRESHNESS]
+    slug, name, blind, min_verdicts, *days = Project.objects.values_list(
+        "slug", "name", "blind", "min_verdicts", *fresh
+    ).get(pk=project.pk)
+    freshness = dict(zip(DEFAULT_FRESHNESS, days, strict=True))
+    state.project = ProjectState(slug, name, blind, min_verdicts, freshness)
     state.members = dict(
         Membership.objects.filter(project=project).values_list("user__username", "role")
     )
     blocks = _counts(Block.objects.filter(article__project=project))
     citations = _counts(Citation.objects.filter(article__project=project))
     articles = Article.objects.filter(project=project).values_list(
-        "pk", "title", "filename", "published_on", "text"
+        "pk", "title", "filename", "published_on", "text", "version"
     )
-    for pk, title, filename, published_on, text in articles.iterator(chunk_size=ARTICLE_ROWS):
+    for pk, title, filename, published_on, text, version in articles.iterator(
+        chunk_size=ARTICLE_ROWS
+    ):
         # The log signs the sha256 of the text: hash the text itself, whatever the sha256
         # column beside it (an index for re-imports) says.
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -308,9 +317,11 @@ def snapshot(project: Project) -> State:
             digest,
             blocks.get(pk, 0),
             citations.get(pk, 0),
+            version,
         )
-    claims = Claim.objects.filter(article__project=project).values_list(
-        "pk", "article_id", "start", "end", "version"
+    # Retired claims too: the log says which version retired each.
+    claims = Claim.all_objects.filter(article__project=project).values_list(
+        "pk", "article_id", "start", "end", "version", "retired_in", "ordinal"
     )
     for row in claims.iterator(chunk_size=CHUNK_ROWS):
         state.claims[row[0]] = ClaimState(*row)
@@ -322,11 +333,14 @@ def snapshot(project: Project) -> State:
         "as_of",
         "version",
         "after_seeing_team",
+        "recheck_by",
     )
-    for claim, analyst, status, rationale, as_of, version, seen in verdicts.iterator(
+    for claim, analyst, status, rationale, as_of, version, seen, recheck_by in verdicts.iterator(
         chunk_size=CHUNK_ROWS
     ):
-        state.verdicts[claim, analyst] = VerdictState(status, rationale, _day(as_of), version, seen)
+        state.verdicts[claim, analyst] = VerdictState(
+            status, rationale, _day(as_of), version, seen, _day(recheck_by)
+        )
     evidence = Evidence.objects.filter(claim__article__project=project).values_list(
         "pk", "claim_id", "removed_at", "removed_by__username", *EVIDENCE_FIELDS.values()
     )

@@ -120,8 +120,11 @@ class Past:
     """One article at one moment: claims, verdicts and evidence as unsaved instances."""
 
     def __init__(self, article: Article, moment: dt.datetime) -> None:
-        self.article, self.moment = article, moment
         self.state = state_at(article.project, moment)
+        folded = self.state.articles.get(article.pk)
+        # The text that stood then: an earlier version's, if the article was revised since.
+        self.article = article.at_version(folded.version) if folded else article
+        self.moment = moment
         names = {name for _claim, name in self.state.verdicts} | {
             a.reviewer for a in self.state.adjudications.values()
         }
@@ -133,7 +136,7 @@ class Past:
 
     def _claims(self) -> list[Claim]:
         article = self.article
-        blocks = list(article.blocks.order_by("ordinal"))
+        blocks = list(article.version_blocks())
         starts = [block.start for block in blocks]
         # The section each block is in: the last heading before it (one pass, not one per
         # claim: an article of 100,000 claims has tens of thousands of blocks).
@@ -143,7 +146,11 @@ class Past:
             if block.kind == BlockKind.HEADING:
                 current = article.text[block.start : block.end]
         spans = sorted(
-            (c for c in self.state.claims.values() if c.article == article.pk),
+            (
+                c
+                for c in self.state.claims.values()
+                if c.article == article.pk and c.retired_in is None
+            ),
             key=lambda c: c.start,
         )
         statuses: dict[int, list[str]] = defaultdict(list)
@@ -151,13 +158,13 @@ class Past:
             if verdict.status:
                 statuses[claim_id].append(verdict.status)
         claims = []
-        for ordinal, span in enumerate(spans, start=1):
+        for span in spans:
             index = max(bisect.bisect_right(starts, span.start) - 1, 0)
             claim = Claim(
                 pk=span.id,
                 article=article,
                 block=blocks[index],
-                ordinal=ordinal,
+                ordinal=span.number,
                 start=span.start,
                 end=span.end,
                 section=sections[index],

@@ -16,8 +16,18 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
+from claims import revising
 from claims.log.actions import RULES, Undo
-from claims.models import Adjudication, AuditEvent, Claim, Evidence, Project, Status, Verdict
+from claims.models import (
+    Adjudication,
+    AuditEvent,
+    Claim,
+    Evidence,
+    Project,
+    Status,
+    Verdict,
+    merge_fates,
+)
 
 # What a revert's change returns: the claim, the assessment as written, or nothing (evidence).
 Reverted = Claim | Verdict | Adjudication | None
@@ -47,7 +57,7 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def _claim(project: Project, claim_id: int) -> Claim:
-    claim = (
+    claim: Claim | None = (
         Claim.objects.select_related("article", "block").filter(
             pk=claim_id, article__project=project
         )
@@ -62,7 +72,10 @@ def plan(project: Project, event: AuditEvent) -> Plan:
     body = json.loads(event.body)
     rule = RULES.get(body["action"])
     if rule is None or rule.revert is None:
-        raise NotRevertable("Only verdicts, evidence, text corrections and adjudications revert.")
+        raise NotRevertable(
+            "Only verdicts, evidence, text corrections, splits, alignment corrections and "
+            "adjudications revert."
+        )
     return PLANS[rule.revert.undo](project, event.seq, body)
 
 
@@ -173,10 +186,78 @@ def _evidence_plan(project: Project, seq: int, body: dict[str, Any], *, remove: 
     )
 
 
+def _link_plan(project: Project, seq: int, body: dict[str, Any], *, relink: bool) -> Plan:
+    """Undo an unlink (link the retired claim to the fresh one again) or a link (unlink)."""
+    after = body["after"]
+    if relink:
+        fresh_id, kept_id = after["claim"][0], after["retired"]
+    else:
+        kept_id, fresh_id = after["claim"][0], after["retired"]
+    found = {
+        c.pk: c
+        for c in Claim.all_objects.select_related("article").filter(
+            pk__in=[fresh_id, kept_id], article__project=project
+        )
+    }
+    if len(found) != 2:
+        raise NotRevertable("The claim no longer exists: it was merged into another.")
+    fresh, kept = found[fresh_id], found[kept_id]
+    for claim in found.values():
+        claim.article.project = project
+    if relink:
+        what = f"the link between claim {fresh.ordinal} and the claim it replaced"
+
+        def change(user: Any, version: int) -> Claim:
+            return revising.link(fresh, kept, user, expected_version=version, reverts=seq)
+
+        current = {"linked": False}
+        moved = fresh.retired_in is not None or kept.retired_in is None
+        return Plan(seq, what, current, {"linked": True}, fresh.version, moved, change)
+    what = f"the link of claim {kept.ordinal} to the revised text"
+
+    def unlink(user: Any, version: int) -> Claim:
+        return revising.unlink(kept, user, expected_version=version, reverts=seq)
+
+    moved = kept.retired_in is not None
+    return Plan(seq, what, {"linked": True}, {"linked": False}, kept.version, moved, unlink)
+
+
+def _merge_back_plan(project: Project, seq: int, body: dict[str, Any]) -> Plan:
+    """Undo a split: merge the new part back into the first (one ``claim.merged`` event).
+    The split copied every verdict to both parts, so they agree unless changed since."""
+    left_span, right_span = body["after"]["left"], body["after"]["right"]
+    left = _claim(project, left_span["claim"])
+    right = left.next_in_sentence()
+    if right is None or right.pk != right_span["claim"]:
+        raise NotRevertable("The two parts are no longer side by side; merge them by hand.")
+    fates = merge_fates(
+        {v.analyst.get_username(): v.status for v in left.verdicts.select_related("analyst")},
+        {v.analyst.get_username(): v.status for v in right.verdicts.select_related("analyst")},
+    )
+    spans = {"left": [left.start, left.end], "right": [right.start, right.end]}
+    split = {
+        "left": [left_span["start"], left_span["end"]],
+        "right": [right_span["start"], right_span["end"]],
+    }
+    cleared = sorted(name for name, fate in fates.items() if fate == "cleared")
+    return Plan(
+        seq,
+        f"the split of claim {left.ordinal}",
+        {"parts": 2, "verdicts differing": ", ".join(cleared) or "none"},
+        {"parts": 1},
+        left.version,
+        spans != split or bool(cleared),
+        lambda user, version: left.merge_next(user, expected_version=version, reverts=seq),
+    )
+
+
 PLANS: dict[Undo, Callable[[Project, int, dict[str, Any]], Plan]] = {
     Undo.VERDICT: partial(_status_plan, adjudication=False),
     Undo.ADJUDICATION: partial(_status_plan, adjudication=True),
     Undo.REMOVE_EVIDENCE: partial(_evidence_plan, remove=True),
     Undo.RESTORE_EVIDENCE: partial(_evidence_plan, remove=False),
     Undo.SPAN: _span_plan,
+    Undo.MERGE_BACK: _merge_back_plan,
+    Undo.RELINK: partial(_link_plan, relink=True),
+    Undo.UNLINK: partial(_link_plan, relink=False),
 }

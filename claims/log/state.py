@@ -10,6 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+# Days a verdict of each status stays fresh (None: never due by date) in a project whose
+# events do not say otherwise: the model's defaults, which events before freshness existed
+# never named (``tests/test_recheck.py`` holds the two together).
+DEFAULT_FRESHNESS: dict[str, int | None] = {"supported": 180, "disputed": 90, "outdated": None}
+
 
 @dataclass
 class ProjectState:
@@ -17,6 +22,7 @@ class ProjectState:
     name: str
     blind: bool
     min_verdicts: int
+    freshness: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_FRESHNESS))
 
 
 @dataclass
@@ -28,6 +34,7 @@ class ArticleState:
     sha256: str
     blocks: int
     citations: int
+    version: int = 1
 
 
 @dataclass
@@ -37,6 +44,8 @@ class ClaimState:
     start: int
     end: int
     version: int = 1
+    retired_in: int | None = None  # the article version that removed it
+    number: int = 0  # the claim's number, shown to people; it never shifts
 
 
 @dataclass
@@ -46,6 +55,7 @@ class VerdictState:
     as_of: str | None
     version: int
     after_seeing_team: bool = False
+    recheck_by: str | None = None  # the analyst's own re-check date
 
 
 @dataclass
@@ -85,7 +95,11 @@ Change = Callable[[State, dict[str, Any]], None]
 def project_created(state: State, body: dict[str, Any]) -> None:
     after = body["after"]
     state.project = ProjectState(
-        body["target"]["slug"], after["name"], after["blind"], after["min_verdicts"]
+        body["target"]["slug"],
+        after["name"],
+        after["blind"],
+        after["min_verdicts"],
+        dict(after.get("freshness", DEFAULT_FRESHNESS)),
     )
     if after["admin"]:
         state.members[after["admin"]] = "admin"
@@ -109,8 +123,62 @@ def article_imported(state: State, body: dict[str, Any]) -> None:
         after["blocks"],
         after["citations"],
     )
-    for claim_id, start, end in body["after"]["claims"]:
-        state.claims[claim_id] = ClaimState(claim_id, article, start, end)
+    for number, (claim_id, start, end) in enumerate(body["after"]["claims"], start=1):
+        state.claims[claim_id] = ClaimState(claim_id, article, start, end, number=number)
+
+
+def _shift_numbers(state: State, article: int, above: int, by: int) -> None:
+    """Splits and merges logged before numbers were stable renumbered the claims after
+    them; their events carry no numbers, and the fold does as they did."""
+    for claim in state.claims.values():
+        if claim.article == article and claim.number > above:
+            claim.number += by
+
+
+def claim_unlinked(state: State, body: dict[str, Any]) -> None:
+    """A carried claim retired, and a fresh one in its place."""
+    after = body["after"]
+    retired = state.claims[after["retired"]]
+    retired.retired_in, retired.version = after["version"], retired.version + 1
+    fresh, start, end = after["claim"]
+    state.claims[fresh] = ClaimState(fresh, retired.article, start, end, number=after["number"])
+
+
+def claim_linked(state: State, body: dict[str, Any]) -> None:
+    """A removed claim back in a new claim's place, and the new claim retired."""
+    after = body["after"]
+    claim_id, start, end = after["claim"]
+    back = state.claims[claim_id]
+    back.start, back.end, back.retired_in, back.version = start, end, None, back.version + 1
+    gone = state.claims[after["retired"]]
+    gone.retired_in, gone.version = after["version"], gone.version + 1
+
+
+def article_revised(state: State, body: dict[str, Any]) -> None:
+    """A new version of the text: kept claims move (edited ones one version on), removed
+    ones are retired, added ones begin."""
+    article_id, after = body["target"]["article"], body["after"]
+    article = state.articles[article_id]
+    article.title, article.filename, article.sha256 = (
+        after["title"],
+        after["filename"],
+        after["sha256"],
+    )
+    article.blocks, article.citations, article.version = (
+        after["blocks"],
+        after["citations"],
+        after["version"],
+    )
+    for claim_id, start, end in after["unchanged"]:
+        claim = state.claims[claim_id]
+        claim.start, claim.end = start, end
+    for claim_id, start, end in after["edited"]:
+        claim = state.claims[claim_id]
+        claim.start, claim.end, claim.version = start, end, claim.version + 1
+    for claim_id in after["removed"]:
+        state.claims[claim_id].retired_in = after["version"]
+    for claim_id, start, end, number in after["added"]:
+        state.claims[claim_id] = ClaimState(claim_id, article_id, start, end, number=number)
 
 
 CLEARED: dict[str, Any] = {"status": "", "rationale": "", "as_of": None}
@@ -135,7 +203,22 @@ def verdict_written(state: State, body: dict[str, Any]) -> None:
     key = (target["claim"], target["analyst"])
     previous = state.verdicts.get(key)
     seen = bool(previous and previous.after_seeing_team) or bool(target.get("after_seeing_team"))
-    state.verdicts[key] = VerdictState(**_assessed(previous, body), after_seeing_team=seen)
+    recheck_by = (body["after"] or {}).get("recheck_by")
+    state.verdicts[key] = VerdictState(
+        **_assessed(previous, body), after_seeing_team=seen, recheck_by=recheck_by
+    )
+
+
+def verdict_confirmed(state: State, body: dict[str, Any]) -> None:
+    """The verdict still holds: it says what it said, one version on."""
+    target = body["target"]
+    state.verdicts[(target["claim"], target["analyst"])].version += 1
+
+
+def freshness_changed(state: State, body: dict[str, Any]) -> None:
+    if state.project is None:
+        raise ValueError("the project's freshness changed before it was created")
+    state.project.freshness = dict(body["after"])
 
 
 def evidence_added(state: State, body: dict[str, Any]) -> None:
@@ -166,13 +249,17 @@ def claim_split(state: State, body: dict[str, Any]) -> None:
     claim = state.claims[left["claim"]]
     claim.end = left["end"]
     claim.version += 1
+    number = right.get("number")
+    if number is None:
+        _shift_numbers(state, claim.article, claim.number, 1)
+        number = claim.number + 1
     state.claims[right["claim"]] = ClaimState(
-        right["claim"], claim.article, right["start"], right["end"]
+        right["claim"], claim.article, right["start"], right["end"], number=number
     )
     for name in body["after"]["verdicts_copied"]:
         original = state.verdicts[(left["claim"], name)]
         state.verdicts[(right["claim"], name)] = VerdictState(
-            original.status, original.rationale, original.as_of, 1
+            original.status, original.rationale, original.as_of, 1, recheck_by=original.recheck_by
         )
     for old, new in body["after"]["evidence_copied"]:
         source = state.evidence[old]
@@ -200,7 +287,9 @@ def claims_merged(state: State, body: dict[str, Any]) -> None:
     # A piece on both parts (a split's copy) stays once; events before this rule have none.
     for dropped, _kept in body["after"].get("evidence_dropped", []):
         del state.evidence[dropped]
-    del state.claims[second]
+    gone = state.claims.pop(second)
+    if "number" not in body["before"]["right"]:
+        _shift_numbers(state, gone.article, gone.number, -1)
 
 
 def adjudication_written(state: State, body: dict[str, Any]) -> None:

@@ -16,7 +16,14 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from claims import reading, screens
 from claims.access import claim_for, evidence_for
-from claims.forms import EvidenceForm, MergeForm, SpanForm, SplitForm, VerdictForm
+from claims.forms import (
+    ConfirmForm,
+    EvidenceForm,
+    MergeForm,
+    SpanForm,
+    SplitForm,
+    VerdictForm,
+)
 from claims.http import AuthedRequest, bad_request, respond
 from claims.log import past
 from claims.models import Claim, Conflict, Member, Role
@@ -107,6 +114,7 @@ def claim_verdict(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespo
                 data["status"],
                 rationale=data["rationale"],
                 as_of=data["as_of"],
+                recheck_by=data["recheck_by"],
                 expected_version=data["version"],
             )
     except Conflict as conflict:
@@ -118,6 +126,26 @@ def claim_verdict(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespo
         return verdict_changed(request, member, claim, verdict_form=form, status=422)
     label = "cleared" if data["status"] == "clear" else f"saved as {data['status']}"
     return verdict_changed(request, member, claim, message=f"Verdict {label}.")
+
+
+@require_POST
+@login_required
+def claim_confirm(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
+    """The member's verdict "still holds": it stands as it is, and its re-check clock
+    restarts. Posted by a button of the verdict form, with the form's version."""
+    member, claim = claim_for(request, slug, claim_id, Role.ANALYST)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        notice = "There is no verdict of yours here to confirm yet."
+        return verdict_changed(request, member, claim, recheck_notice=notice, status=422)
+    try:
+        claim.confirm_verdict(member, expected_version=form.cleaned_data["version"])
+    except Conflict as conflict:
+        return verdict_changed(request, member, claim, conflict=conflict, status=409)
+    except ValidationError as error:
+        notice = " ".join(error.messages)
+        return verdict_changed(request, member, claim, recheck_notice=notice, status=422)
+    return verdict_changed(request, member, claim, message="Verdict confirmed: it still holds.")
 
 
 def verdict_changed(

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from claims import screens
 from claims.access import article_for, claim_for, member_for
 from claims.http import AuthedRequest, query_int, query_text, respond
 from claims.log import history, revert
@@ -76,12 +77,18 @@ def render_activity(
 @require_safe
 @login_required
 def claim_history(request: AuthedRequest, slug: str, claim_id: int) -> HttpResponse:
-    member, claim = claim_for(request, slug, claim_id)
+    member, claim = claim_for(request, slug, claim_id, retired=True)
     events = history.visible_events(member).filter(
         Q(claim_id=claim.pk) | Q(other_claim_id=claim.pk)
     )
     return render_activity(
-        request, member, events, "claims/history.html", claim=claim, article=claim.article
+        request,
+        member,
+        events,
+        "claims/history.html",
+        claim=claim,
+        article=claim.article,
+        timeline=screens.claim_timeline(member, claim),
     )
 
 

@@ -1,4 +1,4 @@
-"""A reviewer splits a claim in two from the claim panel."""
+"""A reviewer splits a claim in two from the claim panel, and undoes it from history."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_reviewer_splits_a_claim_and_the_screen_shows_one_more(
     # The edit answers with HX-Redirect to the article screen, which must show the new claim.
     expect(page.locator("a.claim")).to_have_count(101)
     expect(page.locator(".byline")).to_contain_text("101 claims")
-    right = sample_article.claims.get(ordinal=2)
+    right = sample_article.claims.get(ordinal=101)  # the next free number; none shifted
     expect(claim_span(page, right)).to_contain_text(right.text)
     expect(claim_span(page, claim)).to_contain_text(sample_article.claims.get(pk=claim.pk).text)
     expect(page.locator("#claim-panel")).to_have_attribute("data-claim", str(claim.pk))
@@ -50,3 +50,18 @@ def test_reviewer_splits_a_claim_and_the_screen_shows_one_more(
     event = AuditEvent.objects.get(action="claim.split")
     assert (event.actor, event.claim_id) == (rita, claim.pk)
     assert right.start >= at
+    numbers = {c.pk: c.ordinal for c in sample_article.claims.all()}
+    assert sorted(numbers.values()) == list(range(1, 102))
+
+    # Undone from the claim's history: the parts merge back, every number as it was.
+    page.goto(f"/p/{sample_article.project.slug}/c/{claim.pk}/history/")
+    expect(page.locator("h1")).to_have_text(f"History of claim {claim.ordinal}")
+    entry = page.locator("li", has_text="split the claim in two; the new claim 101 reads")
+    entry.get_by_role("button", name="Revert").click()
+    expect(page.locator("ul.messages")).to_contain_text("Reverted")
+    page.goto(article_path(sample_article))
+    expect(page.locator("a.claim")).to_have_count(100)
+    assert AuditEvent.objects.filter(action="claim.merged").count() == 1
+    assert {c.pk: c.ordinal for c in sample_article.claims.all()} == {
+        pk: n for pk, n in numbers.items() if pk != right.pk
+    }

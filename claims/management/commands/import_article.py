@@ -1,7 +1,10 @@
 """python manage.py import_article PATH|- --project SLUG [--published YYYY-MM-DD]
+python manage.py import_article PATH|- --revises ARTICLE_ID [--dry-run] [--unrelated]
 
 Prints what was imported, then everything the importer was not sure of (undated citations,
 long sentences, paragraphs it could not classify, possible headings, ...), one line each.
+With ``--revises`` the text becomes the article's next version: it prints how the current
+claims align with the new text's (unchanged, edited, removed, added), then applies it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from claims.importer import ImportRejected, Prepared, import_prepared, prepare, read_limited
-from claims.models import Project
+from claims.models import Article, Project
+from claims.revising import Revision, apply_revision, prepare_revision
 
 
 def iso_date(value: str) -> dt.date:
@@ -30,7 +34,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="file to import, or - to read standard input")
-        parser.add_argument("--project", required=True, help="project slug")
+        parser.add_argument("--project", help="project slug (not needed with --revises)")
+        parser.add_argument(
+            "--revises",
+            type=int,
+            metavar="ARTICLE_ID",
+            help="import the text as a new version of this article, carrying its claims over",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="with --revises: show the alignment only"
+        )
+        parser.add_argument(
+            "--unrelated",
+            action="store_true",
+            help="with --revises: apply even though no claim of the current text is in the new one",
+        )
         parser.add_argument(
             "--published",
             default=None,
@@ -44,14 +62,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         published_on = iso_date(options["published"]) if options["published"] is not None else None
-        project = Project.objects.filter(slug=options["project"]).first()
-        if project is None:
-            raise CommandError(f"There is no project with the slug {options['project']!r}.")
         actor = None
         if options["actor"]:
             actor = get_user_model().objects.filter(username=options["actor"]).first()
             if actor is None:
                 raise CommandError(f"There is no user named {options['actor']!r}.")
+        if options["revises"] is not None:
+            self.revise(options, actor)
+            return
+        if not options["project"]:
+            raise CommandError("Give the project (--project SLUG), or --revises ARTICLE_ID.")
+        project = Project.objects.filter(slug=options["project"]).first()
+        if project is None:
+            raise CommandError(f"There is no project with the slug {options['project']!r}.")
         path = options["path"]
         try:
             data, filename = self.read(path)
@@ -86,6 +109,48 @@ class Command(BaseCommand):
             self.stdout.write(f"  - {section}")
         self.report(prepared)
 
+    def revise(self, options: dict[str, Any], actor: Any) -> None:
+        article = Article.objects.select_related("project").filter(pk=options["revises"]).first()
+        if article is None or (options["project"] and article.project.slug != options["project"]):
+            raise CommandError(f"There is no article {options['revises']} to revise.")
+        path = options["path"]
+        try:
+            data, filename = self.read(path)
+            revision = prepare_revision(article, data, filename=filename)
+            self.show(revision)
+            if revision.identical:
+                self.stdout.write("The text is the article's current version: nothing changed.")
+                return
+            if options["dry_run"]:
+                self.stdout.write("Dry run: nothing was stored.")
+                return
+            apply_revision(
+                revision, actor=actor, title=options["title"], unrelated_ok=options["unrelated"]
+            )
+        except ImportRejected as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        article.refresh_from_db()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Revised article {article.pk} ({article.title!r}) to version {article.version}."
+            )
+        )
+        self.report(revision.prepared)
+
+    def show(self, revision: Revision) -> None:
+        counts = revision.counts
+        self.stdout.write(
+            f"Alignment with version {revision.version}: {counts['unchanged']} unchanged, "
+            f"{counts['edited']} edited, {counts['removed']} removed, {counts['added']} added."
+        )
+        for old, new, _diff in revision.edited():
+            number = revision.numbers[old.key]
+            self.stdout.write(f"  ~ claim {number}: {_short(old.text)} -> {_short(new.text)}")
+        for old in revision.removed():
+            self.stdout.write(f"  - claim {revision.numbers[old.key]}: {_short(old.text)}")
+        for new in revision.added():
+            self.stdout.write(f"  + {_short(new.text)}")
+
     def report(self, prepared: Prepared) -> None:
         """One line per uncertainty: its kind, where it is, what it says."""
         notes = prepared.uncertainties
@@ -115,3 +180,8 @@ class Command(BaseCommand):
                 return read_limited(stream), file.name
         except PermissionError:
             raise ImportRejected("permission denied.") from None
+
+
+def _short(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
