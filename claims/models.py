@@ -17,6 +17,7 @@ from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import IntegrityError, models, transaction
@@ -1014,6 +1015,81 @@ class Claim(models.Model):
                 reverts=reverts,
             )
         return claim
+
+    def unmerge(
+        self,
+        user: Any,
+        *,
+        left_end: int,
+        right_start: int,
+        number: int,
+        verdicts: dict[str, dict[str, Any]],
+        evidence: list[int],
+        expected_version: int,
+        reverts: int | None = None,
+    ) -> Claim:
+        """Undo a merge: the text from ``right_start`` is its own claim again, numbered
+        ``number``; each analyst's verdicts on the two parts are as ``verdicts`` says
+        (``{name: {"left": fields or None, "right": fields or None}}``, what they were
+        before the merge) and the ``evidence`` that came from the second part goes back.
+        One ``claim.unmerged`` event, which the fold applies as written."""
+        project = self.article.project
+        user = _acting(project, user, Role.REVIEWER)
+        with writing(project) as writer:
+            claim = self._begin_edit(user, expected_version)
+            if not claim.start < left_end <= right_start < claim.end:
+                raise ValidationError("The merged claim no longer holds those two parts.")
+            right = Claim.objects.create(
+                article=claim.article,
+                block=claim.block,
+                ordinal=number,
+                start=right_start,
+                end=claim.end,
+                section=claim.section,
+                sentence=claim.sentence,
+            )
+            right.citations.set(claim.citations.all())
+            claim.end, claim.version = left_end, claim.version + 1
+            claim.save(update_fields=["end", "version"])
+            analysts = {
+                u.get_username(): u
+                for u in get_user_model().objects.filter(username__in=list(verdicts))
+            }
+            for name, parts in verdicts.items():
+                row = Verdict.objects.filter(claim=claim, analyst=analysts[name]).first()
+                if parts["left"] is not None:
+                    row = row or Verdict(claim=claim, analyst=analysts[name], version=0)
+                    row.assign(parts["left"])
+                    row.after_seeing_team = parts["left"]["after_seeing_team"]
+                    row.version += 1
+                    row.save()
+                elif row is not None and row.status:
+                    row.assign(None)
+                    row.version += 1
+                    row.save()
+                if parts["right"] is not None:
+                    copy = Verdict(claim=right, analyst=analysts[name], version=1)
+                    copy.assign(parts["right"])
+                    copy.after_seeing_team = parts["right"]["after_seeing_team"]
+                    copy.save()
+            Evidence.objects.filter(pk__in=evidence, claim=claim).update(claim=right)
+            writer.append(
+                action=Action.CLAIM_UNMERGED,
+                actor=user,
+                target=claim.target(),
+                before={"merged": {"claim": claim.pk, "start": claim.start, "end": right.end}},
+                after={
+                    "left": claim.span(),
+                    "right": right.span(),
+                    "verdicts": verdicts,
+                    "evidence_moved": sorted(evidence),
+                },
+                article_id=claim.article_id,
+                claim_id=claim.pk,
+                other_claim_id=right.pk,
+                reverts=reverts,
+            )
+        return right
 
     def _absorb_evidence(self, other: Claim) -> tuple[list[int], list[list[int]]]:
         """Move the other claim's evidence here, each piece once: a split copies evidence to

@@ -26,6 +26,7 @@ VALUES = {
     "verdict.changed",
     "verdict.cleared",
     "claim.unlinked",
+    "claim.unmerged",
     "claim.linked",
     "article.revised",
     "verdict.confirmed",

@@ -69,7 +69,8 @@ def test_the_panel_says_what_a_merge_will_do_before_it_is_done(
     said = [li.content() for li in preview.select("li")]
     assert said[0].startswith("bob: the verdicts on the two claims differ; they will be cleared")
     assert said[1].startswith("carol: the same verdict on both; it is kept")
-    assert said[-1].startswith(f"1 piece of evidence on claim {second.ordinal} moves")
+    assert said[-2].startswith(f"1 piece of evidence on claim {second.ordinal} moves")
+    assert said[-1].startswith("The merge can be undone from the history")
     # And the merge does what it said.
     first.merge_next(rita, expected_version=first.version)
     verdicts = dict(first.verdicts.values_list("analyst__username", "status"))

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from claims.log.integrity import snapshot, table_rows
 from claims.models import Adjudication, AuditEvent, Claim, Evidence, Verdict
 from tests.base import client_for, url
 from tests.factories import make_article, make_user
+from tests.test_fold import folded
 
 
 def latest() -> dict[str, Any]:
@@ -256,16 +258,43 @@ def test_a_split_reverts_by_merging_the_parts_back(claim: Any, bob: Any, rita: A
     assert back.verdicts.get(analyst=bob).status == "supported"  # the copies agreed
 
 
-def test_a_merge_is_not_revertable_and_says_so(claim: Any, rita: Any) -> None:
-    claim.split(rita, at=claim.start + claim.text.index(" ") + 1, expected_version=1)
-    claim.refresh_from_db()
-    claim.merge_next(rita, expected_version=claim.version)
-    before = AuditEvent.objects.count()
-    response = client_for(rita).post(url("event-revert", seq_of("claim.merged")), follow=True)
-    assert "Only verdicts, evidence, text corrections, splits, alignment corrections and " in (
-        response.content.decode()
-    )
-    assert AuditEvent.objects.count() == before
+def test_a_merge_reverts_with_each_part_s_verdicts_and_evidence_as_they_were(
+    article: Any, project: Any, bob: Any, carol: Any, rita: Any
+) -> None:
+    first = next(c for c in article.claims.order_by("start") if c.next_in_sentence())
+    second = first.next_in_sentence()
+    texts = (first.text, second.text)
+    numbers = dict(article.claims.values_list("pk", "ordinal"))
+    first.set_verdict(bob, "supported", rationale="first part holds")
+    second.set_verdict(bob, "disputed", rationale="second part does not")
+    second.set_verdict(carol, "outdated", rationale="only the second", as_of=dt.date(2022, 1, 1))
+    evidence = second.add_evidence(carol, url="https://example.org/e", stance="contradicts")
+    first.refresh_from_db()
+    first.merge_next(rita, expected_version=first.version)
+    assert first.verdicts.get(analyst=bob).status == ""  # they differed: cleared
+    merged = seq_of("claim.merged")
+
+    assert revert(client_for(bob), merged).status_code == 403
+    assert revert(client_for(rita), merged).status_code == 302
+    assert (latest()["action"], latest()["reverts"]) == ("claim.unmerged", merged)
+    left = Claim.objects.get(pk=first.pk)
+    right = left.next_in_sentence()
+    assert right is not None
+    assert (left.text, right.text) == texts
+    assert right.ordinal == numbers[second.pk]  # its own number again
+    assert dict(article.claims.values_list("pk", "ordinal")) == {
+        **{pk: n for pk, n in numbers.items() if pk != second.pk},
+        right.pk: numbers[second.pk],
+    }
+    mine = {
+        (v.claim_id, v.analyst.username): (v.status, v.rationale) for v in Verdict.objects.all()
+    }
+    assert mine[(left.pk, "bob")] == ("supported", "first part holds")
+    assert mine[(right.pk, "bob")] == ("disputed", "second part does not")
+    assert mine[(right.pk, "carol")] == ("outdated", "only the second")
+    assert (left.pk, "carol") not in mine or mine[(left.pk, "carol")][0] == ""
+    assert Evidence.objects.get(pk=evidence.pk).claim_id == right.pk
+    assert table_rows(folded(project)) == table_rows(snapshot(project))
 
 
 def test_revert_of_another_projects_event_is_404(project: Any, bob: Any, mallory: Any) -> None:

@@ -33,6 +33,7 @@ class Action(StrEnum):
     CLAIM_SPAN_CORRECTED = "claim.span_corrected"
     CLAIM_SPLIT = "claim.split"
     CLAIM_MERGED = "claim.merged"
+    CLAIM_UNMERGED = "claim.unmerged"
     CLAIM_UNLINKED = "claim.unlinked"
     CLAIM_LINKED = "claim.linked"
     ADJUDICATION_SET = "adjudication.set"
@@ -70,6 +71,7 @@ class Undo(Enum):
     RESTORE_EVIDENCE = "the evidence restored"
     SPAN = "the claim's text as it was"
     MERGE_BACK = "the two parts merged again"
+    UNMERGE = "the two claims apart again, with their verdicts"
     RELINK = "the claims linked again"
     UNLINK = "the claims unlinked again"
 
@@ -159,6 +161,13 @@ RULES: dict[Action, Rule] = {
     Action.CLAIM_MERGED: Rule(
         "merged claim {before[right]:number} into this one{after[verdicts]:fates}",
         state.claims_merged,
+        Revert(Undo.UNMERGE, RevertBy.REVIEWER),
+        Group.CLAIM,
+    ),
+    Action.CLAIM_UNMERGED: Rule(
+        "undid a merge: claim {after[right]:number} is its own claim again, with the "
+        "verdicts and evidence it had",
+        state.claim_unmerged,
         None,
         Group.CLAIM,
     ),

@@ -94,6 +94,8 @@ def indexed_columns(body: dict[str, Any]) -> dict[str, Any]:
         other = body["after"]["right"]["claim"]
     elif action == Action.CLAIM_MERGED:  # the absorbed claim
         other = body["before"]["right"]["claim"]
+    elif action == Action.CLAIM_UNMERGED:  # the part that is its own claim again
+        other = body["after"]["right"]["claim"]
     elif action == Action.CLAIM_UNLINKED:  # the fresh claim in its place
         other = body["after"]["claim"][0]
     elif action == Action.CLAIM_LINKED:  # the claim it replaces, retired

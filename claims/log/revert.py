@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
+from django.db.models import Max
+
 from claims import revising
 from claims.log.actions import RULES, Undo
+from claims.log.fold import fold
 from claims.models import (
     Adjudication,
     AuditEvent,
@@ -73,8 +76,8 @@ def plan(project: Project, event: AuditEvent) -> Plan:
     rule = RULES.get(body["action"])
     if rule is None or rule.revert is None:
         raise NotRevertable(
-            "Only verdicts, evidence, text corrections, splits, alignment corrections and "
-            "adjudications revert."
+            "Only verdicts, evidence, text corrections, splits, merges, alignment corrections "
+            "and adjudications revert."
         )
     return PLANS[rule.revert.undo](project, event.seq, body)
 
@@ -251,6 +254,72 @@ def _merge_back_plan(project: Project, seq: int, body: dict[str, Any]) -> Plan:
     )
 
 
+def _unmerge_plan(project: Project, seq: int, body: dict[str, Any]) -> Plan:
+    """Undo a merge: the second part its own claim again, with each analyst's verdicts on
+    both parts as the log says they were just before the merge (one ``claim.unmerged``)."""
+    before, merged = body["before"], body["after"]["merged"]
+    claim = _claim(project, merged["claim"])
+    right_id = before["right"]["claim"]
+    then = fold(
+        json.loads(raw)
+        for raw in AuditEvent.objects.filter(chain__project=project, seq__lt=seq)
+        .order_by("seq")
+        .values_list("body", flat=True)
+        .iterator(chunk_size=2000)
+    )
+
+    def standing(claim_id: int, name: str) -> dict[str, Any] | None:
+        verdict = then.verdicts.get((claim_id, name))
+        if verdict is None or not verdict.status:
+            return None
+        fields = {
+            "status": verdict.status,
+            "rationale": verdict.rationale,
+            "as_of": verdict.as_of,
+            "after_seeing_team": verdict.after_seeing_team,
+        }
+        if verdict.recheck_by:
+            fields["recheck_by"] = verdict.recheck_by
+        return fields
+
+    names = sorted(body["after"]["verdicts"])
+    verdicts = {
+        name: {"left": standing(claim.pk, name), "right": standing(right_id, name)}
+        for name in names
+    }
+    number = before["right"].get("number")
+    if number is None or Claim.all_objects.filter(article=claim.article, ordinal=number).exists():
+        number = (claim.article.claims.aggregate(top=Max("ordinal"))["top"] or 0) + 1
+    evidence = list(body["after"]["evidence_moved"])
+
+    def change(user: Any, version: int) -> Claim:
+        return claim.unmerge(
+            user,
+            left_end=before["left"]["end"],
+            right_start=before["right"]["start"],
+            number=number,
+            verdicts=verdicts,
+            evidence=evidence,
+            expected_version=version,
+            reverts=seq,
+        )
+
+    return Plan(
+        seq,
+        f"the merge into claim {claim.ordinal}",
+        {"merged": [claim.start, claim.end]},
+        {
+            "parts": [
+                [before["left"]["start"], before["left"]["end"]],
+                [before["right"]["start"], before["right"]["end"]],
+            ]
+        },
+        claim.version,
+        [claim.start, claim.end] != [merged["start"], merged["end"]],
+        change,
+    )
+
+
 PLANS: dict[Undo, Callable[[Project, int, dict[str, Any]], Plan]] = {
     Undo.VERDICT: partial(_status_plan, adjudication=False),
     Undo.ADJUDICATION: partial(_status_plan, adjudication=True),
@@ -258,6 +327,7 @@ PLANS: dict[Undo, Callable[[Project, int, dict[str, Any]], Plan]] = {
     Undo.RESTORE_EVIDENCE: partial(_evidence_plan, remove=False),
     Undo.SPAN: _span_plan,
     Undo.MERGE_BACK: _merge_back_plan,
+    Undo.UNMERGE: _unmerge_plan,
     Undo.RELINK: partial(_link_plan, relink=True),
     Undo.UNLINK: partial(_link_plan, relink=False),
 }

@@ -292,6 +292,41 @@ def claims_merged(state: State, body: dict[str, Any]) -> None:
         _shift_numbers(state, gone.article, gone.number, -1)
 
 
+def claim_unmerged(state: State, body: dict[str, Any]) -> None:
+    """A merge undone: the second part back as its own claim, each analyst's verdicts on
+    both parts as they were before the merge, its evidence back on it."""
+    left, right = body["after"]["left"], body["after"]["right"]
+    claim = state.claims[left["claim"]]
+    claim.end, claim.version = left["end"], claim.version + 1
+    state.claims[right["claim"]] = ClaimState(
+        right["claim"], claim.article, right["start"], right["end"], number=right["number"]
+    )
+    for name, parts in body["after"]["verdicts"].items():
+        key = (left["claim"], name)
+        previous = state.verdicts.get(key)
+        if parts["left"] is not None:
+            state.verdicts[key] = _restored(parts["left"], previous.version + 1 if previous else 1)
+        elif previous is not None and previous.status:
+            previous.status, previous.rationale, previous.as_of = "", "", None
+            previous.recheck_by = None
+            previous.version += 1
+        if parts["right"] is not None:
+            state.verdicts[(right["claim"], name)] = _restored(parts["right"], 1)
+    for evidence_id in body["after"]["evidence_moved"]:
+        state.evidence[evidence_id].claim = right["claim"]
+
+
+def _restored(fields: dict[str, Any], version: int) -> VerdictState:
+    return VerdictState(
+        fields["status"],
+        fields["rationale"],
+        fields["as_of"],
+        version,
+        after_seeing_team=fields["after_seeing_team"],
+        recheck_by=fields.get("recheck_by"),
+    )
+
+
 def adjudication_written(state: State, body: dict[str, Any]) -> None:
     claim = body["target"]["claim"]
     previous = state.adjudications.get(claim)
