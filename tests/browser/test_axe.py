@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from claims.models import Article
+from claims.models import Article, Claim
 from tests.browser.screens import log_in
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -47,6 +47,9 @@ def open_page(browser: Browser, live_server: Any) -> Iterator[Callable[[Viewport
     yield open_
     for page in pages:
         page.context.close()
+
+
+REVISED = Path(__file__).parent.parent / "data" / "revisions" / "china-brief.r2-update.txt"
 
 
 def violations(page: Page, path: str = "") -> list[str]:
@@ -118,4 +121,24 @@ def test_main_pages_have_no_accessibility_violations(
     page.keyboard.press("e")
     expect(page.locator("#evidence-add")).to_have_attribute("open", "")
     found["article, adding evidence"] = violations(page)
+
+    # A revision: its form, its preview, the revised article, an earlier version, and the
+    # history of a claim the revision reworded (with its timeline).
+    revise = f"/p/{sample_article.project.slug}/a/{sample_article.pk}/revise/"
+    found["import a revision"] = violations(page, revise)
+    page.fill("#id_text", REVISED.read_text(encoding="utf-8"))
+    page.get_by_role("button", name="Preview the revision").click()
+    expect(page.locator("#revision-counts")).to_be_visible()
+    found["revision preview"] = violations(page)
+    page.get_by_role("button", name="Apply as version 2").click()
+    expect(page.locator("nav.versions")).to_be_visible()
+    edited = Claim.objects.filter(article=sample_article, revised_in=2).first()
+    assert edited is not None
+    found["revised article"] = violations(
+        page, f"{paths['article'].split('?')[0]}?claim={edited.pk}"
+    )
+    found["version 1"] = violations(page, f"{paths['article'].split('?')[0]}?version=1")
+    found["reworded claim's history"] = violations(
+        page, f"/p/{sample_article.project.slug}/c/{edited.pk}/history/"
+    )
     assert {name: v for name, v in found.items() if v} == {}
