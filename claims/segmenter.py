@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class SegmentationError(ValueError):
@@ -182,6 +182,7 @@ _IRREGULAR_PAST = _words(
     "taught went came became grew drew ran sat bought fought heard understood drove broke "
     "forgot threw shook sold slept"
 )
+_VERB_WORDS = _AUX | _IRREGULAR_PAST  # verbs whatever their place in the sentence
 _CLOSED = (
     _AUX | _SUBJECT_PRONOUNS | _DETERMINERS | _OBJECT_PRONOUNS | _PREPOSITIONS | _SUBORDINATORS
 ) | (_RELATIVES | _CONJUNCTIONS | _ADVERBS | _NUMBERS | frozenset({"be", "been", "being"}))
@@ -624,6 +625,7 @@ def html_to_text(html: str) -> str:
 
 # ------------------------------------------------------------------------------ blocks
 
+_ALNUM = re.compile(r"[^\W_]")  # a character that str.isalnum() accepts
 _MD_HEADING = re.compile(r"[ \t]{0,3}(#{1,6})[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*$")
 _QUOTE_LINE = re.compile(r"[ \t]{0,3}>[ \t]?")
 _LIST_MARKER = re.compile(
@@ -809,12 +811,13 @@ def _numbered_heading(text: str, parts: list[_Part], paragraph: int) -> None:
 
 def _looks_like_heading(text: str, max_words: int) -> bool:
     # Short, one line, no sentence inside: titles may end in "?", sentences end in ".".
+    # The cheap tests first: every paragraph of the body is asked.
     return (
         "\n" not in text
-        and len(text.split()) <= max_words
         and len(text) <= 200
-        and (text[0].isupper() or text[0].isdigit())
         and text[-1] not in ".!,;:"
+        and len(text.split()) <= max_words
+        and (text[0].isupper() or text[0].isdigit())
         and not re.search(r"[.!?]\s", text)
         and _list_marker(text, 0, len(text)) is None
     )
@@ -871,7 +874,7 @@ def _is_prose(text: str, part: _Part) -> bool:
     """Does this block end the header: not a heading-like line, a header line or chrome?"""
     raw = text[part.start : part.end]
     return part.form != "text" or not (
-        _looks_like_heading(raw, 25) or _header_kind(raw) or not any(c.isalnum() for c in raw)
+        _looks_like_heading(raw, 25) or _header_kind(raw) or not _ALNUM.search(raw)
     )
 
 
@@ -906,7 +909,7 @@ def _split_header(text: str, parts: list[_Part]) -> list[_Part]:
 
 def _classify(text: str, parts: list[_Part]) -> None:
     seen_title = seen_content = seen_body = in_references = False
-    content = [p for p in parts if any(ch.isalnum() for ch in text[p.start : p.end])]
+    content = [p for p in parts if _ALNUM.search(text, p.start, p.end)]
     following = {id(a): b for a, b in zip(content, content[1:], strict=False)}
     for part in parts:
         raw = text[part.start : part.end]
@@ -914,7 +917,7 @@ def _classify(text: str, parts: list[_Part]) -> None:
         next_raw = text[nxt.start : nxt.end] if nxt else ""
         if part.kind == "dateline":
             pass
-        elif not any(ch.isalnum() for ch in raw) or raw.lower() in _ARTIFACTS:
+        elif not _ALNUM.search(raw) or raw.lower() in _ARTIFACTS:
             part.kind = "artifact"
         elif part.form == "text" and "\n" not in raw and _is_page_line(raw):
             part.kind = "artifact"  # a page number, alone or closing a running header
@@ -970,16 +973,12 @@ def _classify(text: str, parts: list[_Part]) -> None:
 
 def _is_lead_in_heading(raw: str, nxt: _Part | None) -> bool:
     """ "What each side wants:" above a list names it and asserts nothing."""
+    if not raw.endswith(":") or nxt is None or nxt.form != "list_item":
+        return False
     words = raw.rstrip(":").split()
-    return (
-        raw.endswith(":")
-        and nxt is not None
-        and nxt.form == "list_item"
-        and len(words) <= 8
-        and (
-            words[0].lower() in ("what", "which", "how", "why", "where", "who", "key")
-            or not _has_finite_verb(words)
-        )
+    return len(words) <= 8 and (
+        words[0].lower() in ("what", "which", "how", "why", "where", "who", "key")
+        or not _has_finite_verb(words)
     )
 
 
@@ -1024,11 +1023,14 @@ _WORD = re.compile(r"\w+(?:[’'\-./+]\w+)*\+?|[,;:]")
 _TERMINALS = ".!?…‼⁇⁈⁉"
 _TERMINAL = re.compile(f"[{_TERMINALS}]")
 _BRACKET = re.compile(r'[()\[\]“”"]')  # what _pairs matches
+_OPENER_OF = {")": "(", "]": "[", "”": "“"}
 _NEXT_WORD = re.compile(r"[“‘\"'(\[*_«‹„]*([\w’'.\-°]*)")
 _NEXT_TOKENS = re.compile(r"[\w’'\-]+|[,.]")
 _CLOSERS = "”’\"')]»›」』"
+_TRAILING = _TERMINALS + _CLOSERS  # what may follow a citation group that ends its sentence
 _OPENERS = "“‘\"'([«‹„‚「『*_"
 _FOOTNOTE_MARK = re.compile(r"\[\^?\d{1,3}\]|\^\d{1,3}|[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
+_FOOTNOTE_MARK_OPENERS = "[^¹²³⁴⁵⁶⁷⁸⁹⁰"  # how a _FOOTNOTE_MARK can begin
 
 
 def _pairs(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -1039,7 +1041,6 @@ def _pairs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pairs: list[tuple[int, int]] = []
     stack: list[tuple[str, int]] = []
     on_stack = dict.fromkeys('([“"', 0)  # so that a stray closer never searches the stack
-    closing = {")": "(", "]": "[", "”": "“"}
     for match in _BRACKET.finditer(text, start, end):
         ch, i = match.group(), match.start()
         if ch == '"' and stack and stack[-1][0] == '"':
@@ -1048,12 +1049,12 @@ def _pairs(text: str, start: int, end: int) -> list[tuple[int, int]]:
         elif ch in on_stack:
             stack.append((ch, i))
             on_stack[ch] += 1
-        elif on_stack[closing[ch]]:
+        elif on_stack[_OPENER_OF[ch]]:
             # Close the innermost opener of this kind; the strays opened inside it go.
             while True:
                 opener, position = stack.pop()
                 on_stack[opener] -= 1
-                if opener == closing[ch]:
+                if opener == _OPENER_OF[ch]:
                     pairs.append((position, i))
                     break
     return pairs
@@ -1098,10 +1099,11 @@ def _is_abbreviation(text: str, dot: int, next_pos: int, sentence_start: int) ->
     before = text[max(0, dot - 40) : dot]
     if not before or before[-1].isspace():
         return False
-    token = before.split()[-1]
+    token = before.rsplit(None, 1)[-1]
     start = dot - len(token)
     word = token.lstrip(_OPENERS)
-    if "." in word and not _DOTTED.fullmatch(word):
+    dotted = "." in word and _DOTTED.fullmatch(word) is not None
+    if "." in word and not dotted:
         word = word.rsplit(".", 1)[1]  # "Tuesday.Mr": the word is "Mr"
     lower = word.lower()
     if not word or word.endswith("."):  # an ellipsis, not an abbreviation
@@ -1111,7 +1113,7 @@ def _is_abbreviation(text: str, dot: int, next_pos: int, sentence_start: int) ->
     if lower in _NUMBER_ABBREVIATIONS or lower in _MONTH_ABBREVIATIONS:
         return _next_word(text, next_pos)[:1].isdigit()  # "No. 5", "Jan. 5"; "in Jan. Talks"
     initial = len(word) == 1 and word.isupper()  # "Pavel K. Baev"
-    if not (initial or _DOTTED.fullmatch(word) or lower in _AMBIGUOUS_ABBREVIATIONS):
+    if not (initial or dotted or lower in _AMBIGUOUS_ABBREVIATIONS):
         return False
     following = _next_word(text, next_pos).lower()
     if following in _AUX:  # "The E.U. has ...", but "... you and I. Did you ..."
@@ -1184,7 +1186,7 @@ def _after_stop(text: str, k: int, end: int) -> int:
     while k < end:
         if text[k] in _CLOSERS:
             k += 1
-        elif mark := _FOOTNOTE_MARK.match(text, k, end):
+        elif text[k] in _FOOTNOTE_MARK_OPENERS and (mark := _FOOTNOTE_MARK.match(text, k, end)):
             k = mark.end()
         else:
             return k
@@ -1267,7 +1269,7 @@ def _sentence_spans(
                 group_end += 1
             merged[-1] = (merged[-1][0], group_end)
             s = _strip(text, group_end, e)[0]
-        if any(ch.isalnum() for ch in text[s:e]):
+        if _ALNUM.search(text, s, e):
             merged.append((s, e))
     return merged
 
@@ -1400,8 +1402,9 @@ def _group_sources(
     return sources
 
 
-@dataclass(frozen=True)
-class _Group:
+# A named tuple rather than a frozen dataclass, whose every field is set through
+# object.__setattr__: twice as cheap to make, and there is one per citation group.
+class _Group(NamedTuple):
     start: int  # of "("
     end: int  # after ")"
     sources: list[_Source]
@@ -1446,7 +1449,7 @@ def _citation_groups(
                 )
             )
         tail = close + 1
-        while tail < end and (text[tail] in _TERMINALS + _CLOSERS or text[tail].isspace()):
+        while tail < end and (text[tail] in _TRAILING or text[tail].isspace()):
             tail += 1
         if mark := _FOOTNOTE_MARK.match(text, tail, end):
             tail = mark.end()
@@ -1591,10 +1594,7 @@ def _claim_spans(
 ) -> list[tuple[int, int]]:
     if text.find(",", start, end) < 0 and text.find(";", start, end) < 0:
         return [(start, end)]  # no separator, so no split (a sentence span is stripped)
-    if pairs is not None and all(
-        any(o < m.start() < c and not (o == start and text[o] == "(") for o, c in pairs)
-        for m in _SEPARATOR.finditer(text, start, end)
-    ):
+    if pairs is not None and _separators_enclosed(text, start, end, pairs):
         return [(start, end)]  # "(TASS, May 5)": every separator is inside brackets
     tokens = list(_WORD.finditer(text, start, end))
     if len(tokens) > MAX_SPLIT_TOKENS:
@@ -1656,11 +1656,29 @@ def _claim_spans(
     return spans
 
 
+def _separators_enclosed(text: str, start: int, end: int, pairs: list[tuple[int, int]]) -> bool:
+    """Is every separator in [start, end) inside a pair other than brackets around all of
+    it? Loops rather than ``all(any(...))``: most sentences with a citation ask."""
+    enclosing = [(o, c) for o, c in pairs if not (o == start and text[o] == "(")]
+    for separator in _SEPARATOR.finditer(text, start, end):
+        at = separator.start()
+        for open_, close in enclosing:
+            if open_ < at < close:
+                break
+        else:
+            return False
+    return True
+
+
 def _supporting(
     claims: list[tuple[int, int]], groups: list[_Group], first: int
 ) -> list[tuple[int, ...]]:
     """Citation indices per claim: a group inside a clause supports that clause's claim; a
     group closing the sentence supports the last claim and every claim without its own."""
+    if not groups:
+        return [()] * len(claims)
+    if len(claims) == 1:  # the sentence is one claim: every citation in it supports it
+        return [tuple(range(first, first + sum(len(group.sources) for group in groups)))]
     own: list[list[int]] = [[] for _ in claims]
     trailing: list[int] = []
     index = first
@@ -1744,10 +1762,10 @@ def _uncertain_blocks(text: str, parts: list[_Part], notes: list[Uncertainty]) -
     for part in parts:
         if part.kind not in ("body", "heading"):
             continue
-        words = _WORD.findall(text, part.start, min(part.end, part.start + 400))
-        if part.kind == "body" and not _has_verb_form(words):
-            words = _WORD.findall(text, part.start, min(part.end, part.start + 4000))
-        if part.kind == "body" and not _has_verb_form(words):
+        if part.kind == "body" and not (
+            _has_verb_form_in(text, part.start, min(part.end, part.start + 400))
+            or _has_verb_form_in(text, part.start, min(part.end, part.start + 4000))
+        ):
             notes.append(
                 Uncertainty(
                     "unclassified_paragraph",
@@ -1760,7 +1778,9 @@ def _uncertain_blocks(text: str, parts: list[_Part], notes: list[Uncertainty]) -
         elif (
             part.kind == "heading"
             and part.form == "text"
-            and _has_finite_verb(words)
+            and _has_finite_verb(
+                words := _WORD.findall(text, part.start, min(part.end, part.start + 400))
+            )
             and not _title_case(words)
         ):
             notes.append(
@@ -1820,12 +1840,14 @@ def _has_strong_verb(words: list[str]) -> bool:
     return False
 
 
-def _has_verb_form(words: list[str]) -> bool:
-    """Any word that looks like a verb, wherever it stands: "district 1 reported"."""
-    verbs = _AUX | _IRREGULAR_PAST
-    return any(w in verbs or (w.endswith("ed") and w.islower()) for w in words) or (
-        _has_finite_verb(words)
-    )
+def _has_verb_form_in(text: str, start: int, end: int) -> bool:
+    """Any word in [start, end) that looks like a verb, wherever it stands: "district 1
+    reported". Read word by word, as most paragraphs give one within their first words."""
+    for match in _WORD.finditer(text, start, end):
+        word = match.group()
+        if word in _VERB_WORDS or (word.endswith("ed") and word.islower()):
+            return True
+    return _has_finite_verb(_WORD.findall(text, start, end))
 
 
 def _title_case(words: list[str]) -> bool:

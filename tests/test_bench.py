@@ -31,12 +31,14 @@ FIGURES = [
     ),
     ("audit", ["jsonl_events_per_s", "jsonl_peak_mb", "csv_events_per_s", "csv_peak_mb"]),
     ("audit", ["verify_events_per_s", "verify_peak_mb"]),
+    ("alignment", ["ms", "rewrite_ms"]),
     ("footprint", ["worker_rss_mb", "app_rss_mb", "app_pss_mb"]),
 ]
 COUNTS = [
     ("article_screen[]", ["page_queries", "page_bytes", "fragment_queries", "fragment_bytes"]),
     ("consensus", ["page_queries", "page_bytes"]),
     ("round_trip", ["ratio_one_client_ms", "ratio_4_clients_per_s"]),
+    ("alignment", ["claims", "new_claims", "wrong"]),
     ("footprint", ["venv_mb", "venv_packages", "runtime_mb", "runtime_packages"]),
 ]
 

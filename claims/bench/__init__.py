@@ -7,6 +7,8 @@ product: nothing outside this package and its two management commands imports it
 - ``serving``: gunicorn and HTTP clients (the load tests serve through it too);
 - ``throwaway``: the throwaway database and the environment of every child process;
 - ``figures``: sizes, medians and p95s, peak memory; ``articles``: generated text;
+- ``import_split``: ``python -m claims.bench.import_split``, an import's time split into
+  preparing (segmenting) and storing;
 - ``settings``, ``urls``, ``views``: the served app, production's plus one bench route.
 
 The dependencies run one way: ``run`` and ``steps`` use ``audit``, which uses

@@ -1,9 +1,11 @@
 """Generated articles for the benchmarks: sentences of one claim each, every third with a
-parenthetical citation, as many as asked for or up to a size. Deterministic (seeded)."""
+parenthetical citation, as many as asked for or up to a size; and revisions of them.
+Deterministic (seeded)."""
 
 from __future__ import annotations
 
 import random
+import re
 
 SUBJECTS: tuple[str, ...] = (
     "The ministry",
@@ -48,3 +50,59 @@ def article_text(*, claims: int = 0, size: int = 0) -> str:
         length += len(paragraph) + 2
         n += count
     return "\n".join(lines)
+
+
+def revised_text(
+    text: str, *, edit: float = 0.05, remove: float = 0.02, add: float = 0.02, seed: int = 11
+) -> tuple[str, list[tuple[int | None, bool]]]:
+    """A revision of an ``article_text``: of its sentences about ``edit`` edited (a verb
+    changed or a word added), ``remove`` removed, and after about ``add`` of them a new
+    one added; and a paragraph near the start moved near the end. Returns the text and,
+    for each of its sentences, the index of the old sentence it was (None: added) and
+    whether it was edited."""
+    rng = random.Random(seed)
+    blocks = text.split("\n\n")
+    old = 0
+    origins: dict[int, list[tuple[int | None, bool]]] = {}
+    for b, block in enumerate(blocks):
+        if not block.rstrip().endswith("."):
+            continue  # the title and the headings
+        sentences: list[str] = []
+        origin: list[tuple[int | None, bool]] = []
+        for sentence in re.split(r"(?<=\.) (?=[A-Z])", block):
+            draw = rng.random()
+            if draw >= remove:
+                edited = draw < remove + edit
+                if edited:
+                    verb = next(v for v in VERBS if f" {v} " in sentence)
+                    other = rng.choice([v for v in VERBS if v != verb])
+                    sentence = sentence.replace(
+                        f" {verb} ", f" {'later ' * rng.randint(0, 1)}{other} "
+                    )
+                sentences.append(sentence)
+                origin.append((old, edited))
+            if rng.random() < add:
+                sentences.append(
+                    f"Observers expect talks on {rng.choice(OBJECTS)} to resume in year {old}."
+                )
+                origin.append((None, False))
+            old += 1
+        blocks[b] = " ".join(sentences)
+        origins[b] = origin
+    paragraphs = [b for b in origins if origins[b]]
+    moved = paragraphs[len(paragraphs) // 10]
+    order = [b for b in range(len(blocks)) if b != moved]
+    order.insert(order.index(paragraphs[9 * len(paragraphs) // 10]) + 1, moved)
+    return "\n\n".join(blocks[b] for b in order if blocks[b]), [
+        o for b in order for o in origins.get(b, [])
+    ]
+
+
+def rewritten_text(text: str) -> str:
+    """Every sentence of an ``article_text`` replaced by one that shares little with it."""
+    count = iter(range(1, 10**9))
+    return re.sub(
+        r"[A-Z][^.]*\.(?= |\n|$)",
+        lambda m: f"Observers expect talks on item {next(count)} to resume next year.",
+        text,
+    )

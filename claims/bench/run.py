@@ -78,6 +78,8 @@ def run(
         served = steps("http")
         result["round_trip"] = served["round_trip"]
         result["import"]["texts"] = [import_text(steps, tmp, size, runs) for size in sizes.texts]
+        progress(f"alignment of a revision of a {sizes.alignment_claims:,}-claim article")
+        result["alignment"] = steps("alignment")
         result["audit"] = audit(steps, tmp, env, sizes.audit_events, runs)
     result["footprint"] = served["memory"] | venv_figures()
     result["skipped"] = {}

@@ -19,7 +19,7 @@ from django.core.management.base import CommandError
 
 from claims.bench import audit as bench_audit
 from claims.bench import serving
-from claims.bench.articles import article_text
+from claims.bench.articles import article_text, revised_text, rewritten_text
 from claims.bench.figures import FULL, QUICK, Sizes, figure, peak_mb, progress
 from claims.bench.throwaway import require_throwaway
 from claims.bench.views import WRITE_TABLE
@@ -40,6 +40,7 @@ def step(name: str, tmp: Path, *, quick: bool, runs: int, **options: Any) -> dic
         "http": lambda: http_round_trips(sizes, runs, tmp),
         "audit-build": lambda: bench_audit.build(options["events"]),
         "audit-export": lambda: audit_export(tmp, options["format"]),
+        "alignment": lambda: alignment(sizes.alignment_claims, runs),
     }
     if name not in steps:
         raise CommandError(f"Unknown step {name!r}.")
@@ -305,3 +306,45 @@ def http_round_trips(sizes: Sizes, runs: int, tmp: Path) -> dict[str, Any]:
 def audit_export(tmp: Path, fmt: str) -> dict[str, Any]:
     """bench_audit's own signed export (JSON Lines) or CSV export, as ``bench_audit`` runs it."""
     return bench_audit.export(tmp) if fmt == "jsonl" else bench_audit.export_csv(tmp)
+
+
+def alignment(claims: int, runs: int) -> dict[str, Any]:
+    """``claims.alignment.align`` on an article of ``claims`` claims and a revision of it
+    (about 5 % of its claims edited, 2 % removed, 2 % added, a paragraph moved), and on a
+    rewrite of every claim (the worst case: nothing pairs, so each claim is compared with
+    a window of the others). Both texts segmented as an import would, outside the timing.
+    ``expected`` is what the revision did; ``wrong`` counts pairs it did not make."""
+    from claims import alignment
+    from claims.importer import prepare
+
+    published = dt.date.fromisoformat(PUBLISHED)
+
+    def claims_of(text: str) -> tuple[str, tuple[alignment.Span, ...]]:
+        prepared = prepare(text.encode("utf-8"), filename="bench.txt", published_on=published)
+        offsets = [(claim.start, claim.end) for claim in prepared.segmentation.claims]
+        return prepared.text, alignment.spans(prepared.text, offsets)
+
+    old_text = article_text(claims=claims)
+    revised, origins = revised_text(old_text)
+    old, new, rewrite = claims_of(old_text), claims_of(revised), claims_of(rewritten_text(old_text))
+    if len(new[1]) != len(origins):
+        raise CommandError(f"The revision has {len(new[1])} claims, not {len(origins)}.")
+    truth = {was: index for index, (was, _) in enumerate(origins) if was is not None}
+    found = alignment.align(*old, *new)
+    samples: dict[str, list[float]] = {"ms": [], "rewrite_ms": []}
+    for _ in range(runs):
+        for name, other in (("ms", new), ("rewrite_ms", rewrite)):
+            started = time.perf_counter()
+            alignment.align(*old, *other)
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {
+        "claims": claims,
+        "new_claims": len(new[1]),
+        "counts": found.counts,
+        "expected": {
+            "edited": sum(edited for _, edited in origins),
+            "removed": claims - len(truth),
+            "added": len(origins) - len(truth),
+        },
+        "wrong": sum(truth.get(pair.old) != pair.new for pair in found.pairs),
+    } | {name: figure(values) for name, values in samples.items()}
