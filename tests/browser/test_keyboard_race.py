@@ -18,9 +18,10 @@ from claims.models import Article, Verdict
 from tests.browser.screens import article_path, settled
 
 ROUNDS = 20
-# Long enough that a key pressed right after `j` comes while the panel is loading, short
+# Long enough that a key pressed right after `j` comes while the panel is loading, even on a
+# busy machine (at 150 ms a loaded CI host sometimes finished the load first), short
 # enough that twenty rounds stay well under a minute.
-LATENCY_MS = 150
+LATENCY_MS = 400
 # Consecutive statuses differ, so a verdict landing on the previous claim always changes it.
 KEYS = {"2": "disputed", "1": "supported", "3": "outdated"}
 
