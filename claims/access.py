@@ -2,16 +2,47 @@
 
 Each returns the ``Member`` (who is asking, where, with which role), and with it the object
 asked for: ``member, claim = claim_for(...)``. Views hand the member on, explicitly.
+
+The claim panel and the claim actions are the app's most frequent requests (an analyst
+annotates claim after claim), so what they read is written by hand here, each query built
+once per database (``Columns``, ``fetch``): the session and its user (``SessionStore``,
+``UserBackend``, every request's first two queries), the claim with the member's role
+(``claim_for``), and the claim's verdicts, citations, evidence and latest events. Composing
+such a query with the ORM costs ten times what running it does; each gives what the ORM
+would (tests/test_round_trip.py holds them to it). Writes stay with the model verbs.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
-from django.http import Http404
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+from weakref import WeakKeyDictionary
 
-from claims.http import AuthedRequest
-from claims.models import Article, Claim, Evidence, Member, Membership, Project, Role
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import User
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
+from django.http import Http404
+from django.utils import timezone
+
+from claims.http import MAX_ID, AuthedRequest
+from claims.models import (
+    Adjudication,
+    Article,
+    AuditEvent,
+    Citation,
+    Claim,
+    Evidence,
+    Member,
+    Membership,
+    Project,
+    Role,
+    Verdict,
+)
 
 
 def member_for(request: AuthedRequest, slug: str, role: Role = Role.VIEWER) -> Member:
@@ -52,36 +83,299 @@ def claim_for(
     *,
     retired: bool = False,
 ) -> tuple[Member, Claim]:
-    """The claim, its article (without the article's text), project and block, and the
-    member's role, in one query: the claim panel and every claim action start here.
+    """The claim with its text (``Claim.text``), its article (without the article's text),
+    project and adjudication (with its reviewer), and the member's role, in one query: the
+    claim panel and every claim action start here.
 
     A claim a revision retired is found only with ``retired`` (its history): nothing acts
     on it any more."""
-    membership = Membership.objects.filter(project=OuterRef("article__project"), user=request.user)
-    claims = Claim.all_objects.all() if retired else Claim.objects.all()
-    claim = (
-        claims.with_text()
-        .select_related("article__project", "adjudication__reviewer")
-        .annotate(member_role=Subquery(membership.values("role")[:1]))
-        .filter(article__project__slug=slug, pk=claim_id)
-        .first()
-    )
-    if claim is None or claim.member_role is None:
+    found = _claim_and_role(request.user.pk, slug, claim_id, retired=retired)
+    if found is None:
         member_for(request, slug, role)  # 404 for outsiders, 403 below the role
         raise Http404("No such claim.")
-    return _admitted(request, claim.article.project, Role(claim.member_role), role), claim
+    claim, member_role = found
+    return _admitted(request, claim.article.project, Role(member_role), role), claim
 
 
 def evidence_for(
     request: AuthedRequest, slug: str, evidence_id: int, role: Role = Role.VIEWER
 ) -> tuple[Member, Evidence]:
-    member = member_for(request, slug, role)
+    """The evidence, on its claim as ``claim_for`` gives it (a retired claim's too), and the
+    member's role: two queries."""
     evidence = (
-        Evidence.objects.select_related("claim__article", "added_by")
-        .filter(claim__article__project=member.project, pk=evidence_id)
+        Evidence.objects.select_related("added_by")  # the removal's event names them
+        .filter(claim__article__project__slug=slug, pk=evidence_id)
         .first()
+        if evidence_id <= MAX_ID
+        else None
     )
     if evidence is None:
+        member_for(request, slug, role)  # 404 for outsiders, 403 below the role
         raise Http404("No such evidence.")
-    evidence.claim.article.project = member.project
+    member, claim = claim_for(request, slug, evidence.claim_id, role, retired=True)
+    evidence.claim = claim
     return member, evidence
+
+
+# Hand-written SELECTs --------------------------------------------------------------------
+
+
+class Columns:
+    """One model's columns in a hand-written SELECT, each qualified by ``alias``, and its
+    instances built from a row's values as the ORM builds them: each value through the
+    database's converters (SQLite's dates, booleans, UUIDs). Only the fields ``only``
+    names (all by default) but those ``leave_out`` names are read; the rest are deferred,
+    read on first use (one query each: tests pin the count)."""
+
+    def __init__(
+        self,
+        model: type[Model],
+        alias: str,
+        *,
+        only: tuple[str, ...] = (),
+        leave_out: tuple[str, ...] = (),
+    ) -> None:
+        self.model, self.alias = model, alias
+        self.fields = [
+            f
+            for f in model._meta.concrete_fields
+            if (not only or f.attname in only) and f.attname not in leave_out
+        ]
+        self.names = [f.attname for f in self.fields]
+        # Per connection (one per thread): the converters of the columns that have any.
+        self.converters: WeakKeyDictionary[Any, list[tuple[int, Any, list[Any]]]] = (
+            WeakKeyDictionary()
+        )
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def sql(self) -> str:
+        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+        return ", ".join(f"{self.alias}.{quote(str(f.column))}" for f in self.fields)
+
+    def table(self) -> str:
+        """The model's table, as ``alias``: for a FROM or JOIN clause."""
+        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+        return f"{quote(self.model._meta.db_table)} {self.alias}"
+
+    def build(self, row: Sequence[Any], at: int = 0) -> Any:
+        """The instance whose values start at ``row[at]``."""
+        db = connections[DEFAULT_DB_ALIAS]
+        converters = self.converters.get(db)
+        if converters is None:
+            every = [
+                (i, f.cached_col, db.ops.get_db_converters(f.cached_col) + f.get_db_converters(db))
+                for i, f in enumerate(self.fields)
+            ]
+            converters = self.converters[db] = [found for found in every if found[2]]
+        values = list(row[at : at + len(self.fields)])
+        for i, column, functions in converters:
+            for function in functions:
+                values[i] = function(values[i], column, db)
+        return self.model.from_db(db.alias, self.names, values)
+
+
+def vendor() -> str:
+    """The database's kind: hand-written SELECTs are written once for each."""
+    return connections[DEFAULT_DB_ALIAS].vendor
+
+
+def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a hand-written SELECT."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+CLAIM = Columns(Claim, "c")
+ARTICLE = Columns(Article, "a", leave_out=("text",))
+PROJECT = Columns(Project, "p")
+ADJUDICATION = Columns(Adjudication, "j")
+REVIEWER = Columns(User, "r")
+MEMBERSHIP = Columns(Membership, "m")
+
+
+@cache
+def _claim_sql(vendor: str, retired: bool) -> str:
+    """The SELECT of ``_claim_and_role``."""
+    q = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    start, end = (f"c.{q(name)}" for name in ("start", "end"))
+    current = "" if retired else " AND c.retired_in IS NULL"
+    return (
+        f"SELECT {CLAIM.sql()}, SUBSTR(a.{q('text')}, {start} + 1, {end} - {start}), "
+        f"{ARTICLE.sql()}, {PROJECT.sql()}, {ADJUDICATION.sql()}, {REVIEWER.sql()}, m.role "
+        f"FROM {CLAIM.table()} "
+        f"INNER JOIN {ARTICLE.table()} ON a.id = c.article_id "
+        f"INNER JOIN {PROJECT.table()} ON p.id = a.project_id "
+        f"LEFT OUTER JOIN {ADJUDICATION.table()} ON j.claim_id = c.id "
+        f"LEFT OUTER JOIN {REVIEWER.table()} ON r.id = j.reviewer_id "
+        f"LEFT OUTER JOIN {MEMBERSHIP.table()} ON m.project_id = p.id AND m.user_id = %s "
+        f"WHERE c.id = %s AND p.slug = %s{current}"
+    )
+
+
+def _claim_and_role(
+    user_id: int, slug: str, claim_id: int, *, retired: bool
+) -> tuple[Claim, str] | None:
+    """The claim as ``claim_for`` gives it, and the user's role in its project; None when
+    the project has no such claim or the user is not a member."""
+    if claim_id > MAX_ID:
+        return None  # no row has it, and SQLite would refuse the number
+    rows = fetch(_claim_sql(vendor(), retired), [user_id, claim_id, slug])
+    if not rows or rows[0][-1] is None:
+        return None
+    row = rows[0]
+    claim = CLAIM.build(row)
+    at = len(CLAIM)
+    # Claim.text reads its span from these, as ClaimQuerySet.with_text() sets them.
+    claim.span_text, claim.span_start, claim.span_end = row[at], claim.start, claim.end
+    article = ARTICLE.build(row, at := at + 1)
+    project = PROJECT.build(row, at := at + len(ARTICLE))
+    adjudication = None
+    if row[at := at + len(PROJECT)] is not None:
+        adjudication = ADJUDICATION.build(row, at)
+        reviewer = REVIEWER.build(row, at + len(ADJUDICATION))
+        Adjudication.reviewer.field.set_cached_value(adjudication, reviewer)
+        Adjudication.claim.field.set_cached_value(adjudication, claim)
+    Article.project.field.set_cached_value(article, project)
+    Claim.article.field.set_cached_value(claim, article)
+    # As select_related() leaves it: claim.adjudication raises DoesNotExist when None.
+    Claim.adjudication.related.set_cached_value(claim, adjudication)
+    return claim, row[-1]
+
+
+# Who is asking: every request reads its session and its user first ----------------------
+
+
+class SessionStore(db.SessionStore):
+    """Django's database sessions (``SESSION_ENGINE = "claims.access"``), each read with one
+    hand-written query: logging out anywhere still ends the session everywhere."""
+
+    def load(self) -> dict[str, Any]:
+        if self.session_key is None:
+            return {}
+        db_connection = connections[DEFAULT_DB_ALIAS]
+        now = db_connection.ops.adapt_datetimefield_value(timezone.now())
+        rows = fetch(_session_sql(vendor()), [self.session_key, now])
+        if not rows:
+            self._session_key = None
+            return {}
+        return self.decode(rows[0][0])
+
+
+@cache
+def _session_sql(vendor: str) -> str:
+    q = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return (
+        f"SELECT session_data FROM {q(Session._meta.db_table)} "
+        f"WHERE session_key = %s AND expire_date > %s"
+    )
+
+
+USER = Columns(User, "u")
+
+
+@cache
+def _user_sql(vendor: str) -> str:
+    return f"SELECT {USER.sql()} FROM {USER.table()} WHERE u.id = %s"
+
+
+class UserBackend(ModelBackend):
+    """Django's ``ModelBackend`` (passwords, permissions), whose user for a session, read on
+    every request, comes from one hand-written query."""
+
+    def get_user(self, user_id: Any) -> Any:
+        rows = fetch(_user_sql(vendor()), [user_id])
+        user = USER.build(rows[0]) if rows else None
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+# What the claim panel and the answers to claim actions read of the claim: the same rows as
+# ``claim.verdicts``, ``claim.citations`` and ``claim.evidence`` would give, hand-written.
+
+VERDICT = Columns(Verdict, "v")
+CITATION = Columns(Citation, "ci")
+EVIDENCE = Columns(Evidence, "e")
+PERSON = Columns(User, "u", only=("id", "username"))  # who wrote a row: their name
+
+
+@cache
+def _verdicts_sql(vendor: str) -> str:
+    return (
+        f"SELECT {VERDICT.sql()}, {PERSON.sql()} FROM {VERDICT.table()} "
+        f"INNER JOIN {PERSON.table()} ON u.id = v.analyst_id WHERE v.claim_id = %s ORDER BY v.id"
+    )
+
+
+def claim_verdicts(claim: Claim) -> list[Verdict]:
+    """Every verdict row of the claim, cleared ones too, each with its analyst's name, in
+    the order they were first given (one query)."""
+    verdicts = []
+    for row in fetch(_verdicts_sql(vendor()), [claim.pk]):
+        verdict = VERDICT.build(row)
+        Verdict.analyst.field.set_cached_value(verdict, PERSON.build(row, len(VERDICT)))
+        Verdict.claim.field.set_cached_value(verdict, claim)
+        verdicts.append(verdict)
+    return verdicts
+
+
+@cache
+def _citations_sql(vendor: str) -> str:
+    q = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    links = q(Claim.citations.through._meta.db_table)
+    return (
+        f"SELECT {CITATION.sql()} FROM {CITATION.table()} "
+        f"INNER JOIN {links} l ON l.citation_id = ci.id WHERE l.claim_id = %s "
+        f"ORDER BY ci.article_id, ci.ordinal"
+    )
+
+
+def claim_citations(claim: Claim) -> list[Citation]:
+    """The sources the claim's sentence cites, in the article's order (one query)."""
+    return [CITATION.build(row) for row in fetch(_citations_sql(vendor()), [claim.pk])]
+
+
+@cache
+def _evidence_sql(vendor: str, whose: bool) -> str:
+    return (
+        f"SELECT {EVIDENCE.sql()}, {PERSON.sql()} FROM {EVIDENCE.table()} "
+        f"INNER JOIN {PERSON.table()} ON u.id = e.added_by_id "
+        f"WHERE e.claim_id = %s AND e.removed_at IS NULL"
+        + (" AND e.added_by_id = %s" if whose else "")
+        + " ORDER BY e.added_at, e.id"
+    )
+
+
+def claim_evidence(claim: Claim, added_by: Any = None) -> list[Evidence]:
+    """The claim's evidence in place (not removed), oldest first, each with the name of who
+    added it; only ``added_by``'s, if given (one query)."""
+    params = [claim.pk] if added_by is None else [claim.pk, added_by.pk]
+    found = []
+    for row in fetch(_evidence_sql(vendor(), added_by is not None), params):
+        evidence = EVIDENCE.build(row)
+        Evidence.added_by.field.set_cached_value(evidence, PERSON.build(row, len(EVIDENCE)))
+        Evidence.claim.field.set_cached_value(evidence, claim)
+        found.append(evidence)
+    return found
+
+
+EVENT = Columns(AuditEvent, "ev", only=("id", "seq", "body", "article_id", "claim_id"))
+
+
+@cache
+def _events_sql(vendor: str, whose: bool) -> str:
+    return (
+        f"SELECT {EVENT.sql()} FROM {EVENT.table()} "
+        f"WHERE (ev.claim_id = %s OR ev.other_claim_id = %s)"
+        + (" AND ev.actor_id = %s" if whose else "")
+        + " ORDER BY ev.seq DESC LIMIT %s"
+    )
+
+
+def claim_events(claim: Claim, *, limit: int, actor: Any = None) -> list[AuditEvent]:
+    """The claim's latest ``limit`` events, newest first: its own and those that name it as
+    the other claim (a merge's), only ``actor``'s if given; their bodies, not their hashes
+    (one query)."""
+    params = [claim.pk, claim.pk] + ([] if actor is None else [actor.pk]) + [limit]
+    return [EVENT.build(row) for row in fetch(_events_sql(vendor(), actor is not None), params)]

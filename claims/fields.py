@@ -8,10 +8,12 @@ field template, never inputs of their own; widget templates live in
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.forms.renderers import TemplatesSetting
+from django.utils.safestring import SafeString
 
 
 class BoundField(forms.BoundField):
@@ -27,10 +29,65 @@ class BoundField(forms.BoundField):
 
 class FormRenderer(TemplatesSetting):
     """Form templates come from TEMPLATES (``templates/`` before Django's own), and each
-    field renders (label, widget, help, errors) through one field template."""
+    field renders (label, widget, help, errors) through one field template.
+
+    A widget's markup depends on its context alone, plain values (its name, value and
+    attributes), and the claim panel shows the same few widgets again and again (a verdict
+    form of four buttons takes a millisecond through the templates): each is rendered once
+    per distinct context, then taken from a bounded cache. Field templates, whose context
+    holds the bound field, hidden inputs (one-time tokens) and long typed values are
+    rendered each time."""
 
     field_template_name = "claims/includes/field.html"
     bound_field_class = BoundField
+
+    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        widget = context.get("widget")
+        if (
+            request is not None
+            or not isinstance(widget, dict)
+            or widget.get("is_hidden")
+            or len(str(widget.get("value") or "")) > CACHED_VALUE_CHARS  # a long text typed
+        ):
+            return super().render(template_name, context, request)
+        try:
+            key = (template_name, _frozen(context))
+        except _Unfit:
+            return super().render(template_name, context, request)
+        markup = _RENDERED.get(key)
+        if markup is None:
+            markup = super().render(template_name, context, request)
+            if len(_RENDERED) >= RENDERED_KEPT:
+                _RENDERED.clear()
+            _RENDERED[key] = markup
+        return markup
+
+
+RENDERED_KEPT = 500  # widgets' markup kept per process: a megabyte at most
+CACHED_VALUE_CHARS = 200
+_RENDERED: dict[tuple[str, Any], str] = {}
+# Values a widget's context holds, by exact type: kept as they are, or with their type where
+# equal values render differently (True, 1 and 1.0; a safe string and the same plain one).
+_PLAIN = {str, int, type(None)}
+_TYPED = {bool, float, SafeString, dt.date, dt.datetime}
+
+
+class _Unfit(Exception):
+    """A context with a value that cannot be compared as a cache key."""
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` as a hashable key that equals another only where both render the same."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return ("d", *((name, _frozen(item)) for name, item in value.items()))
+    if kind is list or kind is tuple:
+        return ("l", *(_frozen(item) for item in value))
+    if kind in _TYPED:
+        return (kind, value)
+    raise _Unfit
 
 
 class CompactRenderer(FormRenderer):

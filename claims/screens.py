@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 
-from claims import charts, reading
+from claims import access, charts, reading, recheck
 from claims.fields import ButtonChoiceField, shown_again
 from claims.forms import (
     AdjudicationForm,
@@ -32,7 +32,7 @@ from claims.forms import (
 from claims.http import query_int
 from claims.log import history, past
 from claims.log.actions import Action
-from claims.models import Adjudication, Article, Claim, Member, Status
+from claims.models import Adjudication, Article, Claim, Member, Role, Status
 
 
 def article_screen(
@@ -41,24 +41,37 @@ def article_screen(
     article: Article,
     *,
     selected: Claim | None = None,
+    beside: bool = False,
     **panel_extra: Any,
 ) -> dict[str, Any]:
     """The whole screen; ``selected`` (or ``?claim=``) opens that claim's panel, with
-    ``panel_extra`` (see ``panel``). At ``?as_of=`` the screen as it stood then.
+    ``panel_extra`` (see ``panel``). At ``?as_of=`` the screen as it stood then. With
+    ``beside``, only what a page asked for beside the one on screen shows (``?from=`` or
+    ``?before=``: ``chunk`` says which): its paragraphs and its link onward.
 
     Raises ``past.BadMoment`` for an ``as_of`` that names no past moment."""
     filters = reading.Filters.from_query(query)
+    asked = reading.Asked.from_query(query)
     moment = past.parse_moment(query.get("as_of", ""))
     if moment is None:
         moment = version_moment(article, query.get("version", ""))
     if moment is not None:
-        return past_screen(query, member, article, filters, moment)
-    views, progress = reading.reading_claims(article, member)
+        context = past_screen(query, member, article, filters, moment)
+        return context | {"chunk": asked.beside if beside else ""}
     wanted = selected.pk if selected else query_int(query.get("claim"))
     kept = query_int(query.get("keep"))
-    context, current = _screen(member, article, views, filters, wanted, kept)
-    context["progress"] = progress
-    context["versions"] = range(1, article.version + 1)
+    page, matching, current = reading.reading_page(article, member, filters, asked, wanted, kept)
+    context = _screen(member, article, page, filters, current)
+    if beside:
+        return context | {"chunk": asked.beside}
+    progress = reading.progress(article, member.user)
+    context |= {
+        "progress": progress,
+        "total": progress.total,
+        "matching": progress.total if matching is None else matching,
+        "sections": reading.sections(article),
+        "versions": range(1, article.version + 1),
+    }
     if current is not None:
         context |= panel(current.claim, member, **panel_extra)
     return context
@@ -85,36 +98,28 @@ def version_moment(article: Article, value: str) -> dt.datetime | None:
 def _screen(
     member: Member,
     article: Article,
-    views: list[reading.ClaimView],
+    page: reading.Page,
     filters: reading.Filters,
-    wanted: int | None,
-    kept: int | None = None,
+    current: reading.ClaimView | None,
     **link: str,
-) -> tuple[dict[str, Any], reading.ClaimView | None]:
-    """The screen's context around its claims, and the selected claim's view if any:
-    ``wanted`` (``?claim=``), or ``kept`` (``?keep=``, the claim that was open when the
-    filters changed) while it still matches them."""
-    matching = reading.apply_filters(views, filters)
-    current = next((v for v in views if v.claim.pk == wanted), None)
-    if current is None and kept is not None:
-        current = next((v for v in views if v.claim.pk == kept and v.matches), None)
+) -> dict[str, Any]:
+    """The screen's context around a page of its claims, ``current`` the one open: links
+    to each claim and to the pages before and after, under the filters (and ``link``)."""
     # The links differ only in the claim: the rest of the query string is made once.
     before, after = filters.query(), urlencode({k: v for k, v in link.items() if v})
-    for view in views:
+    for view in page.views:
         view.href = "?" + "&".join(p for p in (before, f"claim={view.claim.pk}", after) if p)
         view.selected = view is current
-    context = {
+    return {
         "member": member,
         "project": article.project,
         "article": article,
-        "blocks": reading.reading_blocks(article, views),
+        "page": page,
+        "previous_href": "?" + filters.query(before=str(page.start), **link) if page.start else "",
+        "next_href": "?" + filters.query(**{"from": str(page.end)}, **link) if page.end else "",
         "filters": filters,
         "show_choices": reading.SHOW_CHOICES,
-        "sections": reading.sections(views),
-        "matching": matching,
-        "total": len(views),
     }
-    return context, current
 
 
 def past_screen(
@@ -124,22 +129,34 @@ def past_screen(
     filters: reading.Filters,
     moment: dt.datetime,
 ) -> dict[str, Any]:
-    """The screen as it stood at ``moment``, folded from the log: read-only."""
+    """The screen as it stood at ``moment``, folded from the log: read-only. The whole
+    article is rebuilt (the fold has no pages) and shown a page at a time."""
     then = past.Past(article, moment)
     by_claim: dict[int, list[Any]] = {}
     for verdict in then.verdicts(current_only=False):
         by_claim.setdefault(verdict.claim_id, []).append(verdict)
-    views = [
-        reading.claim_view(claim, by_claim.get(claim.pk, []), member, rechecks=False)
-        for claim in then.claims
-    ]
+    views = []
+    for claim in then.claims:
+        view = reading.claim_view(
+            claim, by_claim.get(claim.pk, []), member, rechecks=False, cited=False
+        )
+        view.citations = list(claim.citations.all())  # prefetched with the past's claims
+        views.append(view)
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    # Links keep the moment to the microsecond: the next page shows the same moment.
+    exact = moment.strftime("%Y-%m-%dT%H:%M:%S.%f") if moment.microsecond else stamp
     wanted, kept = query_int(query.get("claim")), query_int(query.get("keep"))
-    context, current = _screen(member, then.article, views, filters, wanted, kept, as_of=stamp)
+    asked = reading.Asked.from_query(query)
+    page, matching, current = reading.held_page(then.article, views, filters, asked, wanted, kept)
+    context = _screen(member, then.article, page, filters, current, as_of=exact)
     context |= {
         "progress": then.progress(member.user, article.project.min_verdicts),
+        "total": len(views),
+        "matching": matching,
+        "sections": reading.sections_of(views),
         "as_of": moment,
         "as_of_stamp": stamp,
+        "as_of_exact": exact,
         "versions": range(1, article.version + 1),
     }
     if current is not None:
@@ -220,8 +237,7 @@ def verdict_changed(
 ) -> dict[str, Any]:
     """What a verdict changes on the screen: the verdict form, and unless it was refused
     (``refused``), the team's verdicts, the recent history and the claim's highlight."""
-    verdicts = list(claim.verdicts.select_related("analyst"))
-    view = reading.claim_view(claim, verdicts, member)
+    view = reading.claim_view(claim, access.claim_verdicts(claim), member)
     context = {
         "member": member,
         "project": claim.article.project,
@@ -232,7 +248,54 @@ def verdict_changed(
         "verdict_form": verdict_form(view, extra.get("verdict_form")),
     }
     if not refused:
-        context |= {"view": selected(view, filters), "history": history.claim_history(claim.pk)}
+        context |= {"view": selected(view, filters), "history": reading.recent_history(claim)}
+    return context
+
+
+def evidence_changed(
+    claim: Claim,
+    member: Member,
+    filters: reading.Filters,
+    *,
+    since: dt.datetime | None = None,
+    changed: bool = True,
+    **extra: Any,
+) -> dict[str, Any]:
+    """What adding or removing evidence changes on the screen: the claim's evidence with a
+    new form (or a refused one as typed: ``extra``), the recent history, and whether the
+    member's own verdict came due by the change (``due_changed``: ``since`` is the claim's
+    ``evidence_changed_at`` before it; nothing ``changed`` when it was refused), for its
+    re-check line and the claim's highlight. Three queries, four when it came due."""
+    view = reading.claim_view(claim, access.claim_verdicts(claim), member, cited=False)
+    context = {
+        "member": member,
+        "project": claim.article.project,
+        "claim": claim,
+        "view": view,
+        "filters": filters,
+        "can_tag": member.at_least(Role.ANALYST),
+        "evidence_form": EvidenceForm(),
+        **reading.evidence_and_history(view, member),
+        **extra,
+    }
+    mine = view.mine
+    context["due_changed"] = (
+        changed
+        and mine is not None
+        and view.due
+        != recheck.due(
+            status=mine.status,
+            checked_at=mine.checked_at,
+            recheck_by=mine.recheck_by,
+            freshness=recheck.Freshness.of(member.project),
+            evidence_changed_at=since,
+            revised_at=claim.revised_at,
+            today=timezone.localdate(),
+        )
+    )
+    if context["due_changed"]:
+        view.citations = access.claim_citations(claim)  # the highlight shows them
+        selected(view, filters)
     return context
 
 

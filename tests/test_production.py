@@ -198,7 +198,12 @@ def test_database_url_options_reach_the_driver() -> None:
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["USER"], config["PASSWORD"]) == ("us@er", "p:ss")
     assert (config["HOST"], int(config["PORT"]), config["NAME"]) == ("db.example", 6543, "claims_x")
-    assert config["OPTIONS"] == {"sslmode": "require", "connect_timeout": 5}
+    options = dict(config["OPTIONS"])
+    assert options.pop("pool")["min_size"] == 1  # connections from a pool, none persistent
+    assert config["CONN_MAX_AGE"] == 0
+    assert options.pop("server_side_binding") is True  # and prepared statements:
+    assert options.pop("prepare_threshold") == 5
+    assert options == {"sslmode": "require", "connect_timeout": 5}
 
 
 def test_a_database_url_of_another_kind_is_refused() -> None:

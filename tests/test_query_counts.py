@@ -45,6 +45,11 @@ def count(client: Client, url: str) -> int:
 
 PAGES = {
     "project list": lambda article: reverse("project-list"),
+    # A page of the text at a time (tests/test_article_pages.py has longer articles).
+    "article screen": lambda article: reverse("article-detail", args=["demo", article.pk]),
+    "article screen, from its second block": lambda article: (
+        reverse("article-detail", args=["demo", article.pk]) + "?from=1"
+    ),
     "project page": lambda article: reverse("project-detail", args=["demo"]),
     "members page": lambda article: reverse("project-members", args=["demo"]),
     "project consensus": lambda article: reverse("project-consensus", args=["demo"]),

@@ -88,8 +88,8 @@ def test_article_page_query_count_does_not_grow(
     article = make_article(project, "Title Here\n\n" + paragraphs + "\n")
     client = client_for(bob)
     url = reverse("article-detail", args=["demo", article.pk])
-    # Session, user, membership, article; claims, citations, their links, verdict counts,
-    # the member's verdicts (progress comes from these), blocks.
+    # Session, user, membership, article; progress, sections; the first page's blocks,
+    # claims, their citations and their verdicts.
     with django_assert_num_queries(10):
         assert client.get(url).status_code == 200
 

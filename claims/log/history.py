@@ -210,12 +210,3 @@ def entries(events: list[AuditEvent], member: Member) -> list[Entry]:
     for item in found:
         item.can_revert = may_revert(item, member)
     return found
-
-
-def claim_history(claim_id: int, *, limit: int = 10, only_actor: Any = None) -> list[Entry]:
-    """The latest events of a claim in words, newest first, without diffs (one query)."""
-    events = AuditEvent.objects.filter(Q(claim_id=claim_id) | Q(other_claim_id=claim_id))
-    if only_actor is not None:
-        events = events.filter(actor=only_actor)
-    events = events.only("seq", "body", "claim_id", "article_id").order_by("-seq")
-    return [entry(event, diffs=False) for event in events[:limit]]

@@ -11,7 +11,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from claims.models import CLAIM_KINDS
+from claims.models import CLAIM_KINDS, BlockKind
 
 register = template.Library()
 
@@ -87,6 +87,7 @@ MARKS = {
     "disputed": ("✗", "your verdict: disputed"),
     "outdated": ("◷", "your verdict: outdated"),
 }
+KIND_LABELS = dict(BlockKind.choices)
 TEAM_SIGNS = {"unanimous": "●", "majority": "◐", "contested": "≠", "adjudicated": "⚖"}
 
 
@@ -147,7 +148,8 @@ def claim_span(view: Any, project: Any, as_of: Any = None, oob: bool = False) ->
 @register.simple_tag
 def article_body(blocks: list[dict[str, Any]], project: Any, as_of: Any = None) -> str:
     """The article's paragraphs: headings, muted non-claim blocks, and claim spans in body
-    paragraphs, list items (consecutive ones in one list) and block quotes."""
+    paragraphs, list items (consecutive ones in one list) and block quotes. A paragraph
+    that a page starts or ends inside (one longer than a page) is marked ``cut``."""
     base = _panel_base(project, as_of)
     out = []
     in_list = False
@@ -161,19 +163,21 @@ def article_body(blocks: list[dict[str, Any]], project: Any, as_of: Any = None) 
                 claim_span_html(p["view"], base) if "view" in p else escape(p["text"])
                 for p in pieces
             )
+            cut = ' class="cut"' if item.get("cut") else ""
             if block.kind == "list_item":
-                out.append(("" if in_list else '<ul class="article-list">') + f"<li>{inner}</li>")
+                opening = "" if in_list else '<ul class="article-list">'
+                out.append(f"{opening}<li{cut}>{inner}</li>")
                 in_list = True
             elif block.kind == "quote":
-                out.append(f"<blockquote><p>{inner}</p></blockquote>")
+                out.append(f"<blockquote><p{cut}>{inner}</p></blockquote>")
             else:
-                out.append(f"<p>{inner}</p>")
+                out.append(f"<p{cut}>{inner}</p>")
             continue
         text = escape("".join(p.get("text", "") for p in pieces))
         if block.kind == "heading":
             out.append(f'<h2 class="section">{text}</h2>')
         else:
-            kind = escape(block.get_kind_display())
+            kind = escape(KIND_LABELS.get(block.kind, block.kind))
             out.append(
                 f'<p class="nonclaim {block.kind}"><span class="kind">{kind}</span> {text}</p>'
             )

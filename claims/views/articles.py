@@ -18,11 +18,14 @@ PAGE = "claims/article_detail.html"
 @login_required
 def article_detail(request: AuthedRequest, slug: str, article_id: int) -> HttpResponse:
     member, article = article_for(request, slug, article_id)
+    # The page after (or before) the one on screen, for htmx: its link was scrolled to,
+    # clicked, or reached by `j` / `k`. Without htmx, the whole screen at that page.
+    beside = bool(request.htmx and reading.Asked.from_query(request.GET).beside)
     try:
-        context = screens.article_screen(request.GET, member, article)
+        context = screens.article_screen(request.GET, member, article, beside=beside)
     except past.BadMoment as refusal:
         return bad_request(request, str(refusal))
-    return respond(request, PAGE, context)
+    return respond(request, PAGE, context, partial="page" if beside else "")
 
 
 @require_safe

@@ -3,12 +3,12 @@ and under htmx (the changed fragments plus an event that other regions listen to
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import prefetch_related_objects
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -56,7 +56,6 @@ def panel_response(
                 messages.success(request, message)
             return HttpResponseRedirect(screen_url(claim, request))
         return whole_screen(request, member, claim, status=status, **extra)
-    prefetch_related_objects([claim], "citations")
     filters = reading.Filters.from_query(request.GET)
     context = screens.panel(claim, member, **extra)
     context |= {"project": claim.article.project, "filters": filters}
@@ -193,11 +192,10 @@ def evidence_add(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespon
     member, claim = claim_for(request, slug, claim_id, Role.ANALYST)
     form = EvidenceForm(request.POST)
     if not form.is_valid():
-        return panel_response(request, member, claim, evidence_form=form, status=422)
+        return evidence_changed(request, member, claim, evidence_form=form, status=422)
+    since = claim.evidence_changed_at
     claim.add_evidence(member, **form.cleaned_data)
-    return panel_response(
-        request, member, claim, event="evidence-changed", message="Evidence added."
-    )
+    return evidence_changed(request, member, claim, since=since, message="Evidence added.")
 
 
 @require_POST
@@ -205,12 +203,48 @@ def evidence_add(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespon
 def evidence_remove(request: AuthedRequest, slug: str, evidence_id: int) -> HttpResponse:
     member, evidence = evidence_for(request, slug, evidence_id, Role.ANALYST)
     claim = evidence.claim
+    since = claim.evidence_changed_at
     try:
         evidence.remove(member)
     except Conflict as conflict:
-        return panel_response(request, member, claim, notice=str(conflict), status=409)
-    return panel_response(
-        request, member, claim, event="evidence-changed", message="Evidence removed."
+        return evidence_changed(request, member, claim, notice=str(conflict), status=409)
+    return evidence_changed(request, member, claim, since=since, message="Evidence removed.")
+
+
+def evidence_changed(
+    request: AuthedRequest,
+    member: Member,
+    claim: Claim,
+    *,
+    since: dt.datetime | None = None,
+    message: str = "",
+    status: int = 200,
+    **extra: Any,
+) -> HttpResponse:
+    """After evidence was added or removed, htmx gets only what that changes: the evidence
+    and its form, and out of band the recent history and, when it made the member's own
+    verdict due, its re-check line and the claim's highlight. A refused form (422) comes
+    back alone, as typed; a conflict (409) shows the whole panel with its notice."""
+    if not request.htmx or status == 409:
+        response = panel_response(request, member, claim, message=message, status=status, **extra)
+        return reswap(retarget(response, "#claim-panel"), "outerHTML") if request.htmx else response
+    filters = reading.Filters.from_query(request.GET)
+    refused = status == 422
+    context = screens.evidence_changed(
+        claim, member, filters, since=since, changed=not refused, **extra
+    )
+    oob = [] if refused else ["history-section"]
+    if context["due_changed"]:
+        oob += ["due-section", "claim-span"]
+    return respond(
+        request,
+        PAGE,
+        context,
+        partial="evidence-section",
+        oob=oob,
+        status=status,
+        trigger="" if refused else "evidence-changed",
+        detail={"claim": claim.pk},
     )
 
 

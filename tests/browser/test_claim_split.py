@@ -37,8 +37,8 @@ def test_reviewer_splits_a_claim_and_the_screen_shows_one_more(
     split_at.select_option(str(at))
     page.locator("#edit-split").get_by_role("button", name="Split").click()
 
-    # The edit answers with HX-Redirect to the article screen, which must show the new claim.
-    expect(page.locator("a.claim")).to_have_count(101)
+    # The edit answers with HX-Redirect to the article screen, which must show the new claim
+    # (101 claims are more than a page: the page shown is the one that holds the claim).
     expect(page.locator(".byline")).to_contain_text("101 claims")
     right = sample_article.claims.get(ordinal=101)  # the next free number; none shifted
     expect(claim_span(page, right)).to_contain_text(right.text)

@@ -24,8 +24,11 @@
   function busy() {
     const panel = document.getElementById("claim-panel");
     if (inFlight.size > 0) return true;
-    if (!panel) return false;
     const swapping = ".htmx-added, .htmx-settling";
+    // A page of the text just swapped in: its claims load panels only once it settles.
+    const text = document.querySelector(".reading");
+    if (text && text.querySelector(swapping) !== null) return true;
+    if (!panel) return false;
     return panel.closest(swapping) !== null || panel.querySelector(swapping) !== null;
   }
 
@@ -33,8 +36,12 @@
     if (event.target.tagName === "FORM") htmxForms.add(event.target);
   });
   // beforeSend, not beforeRequest: a request cancelled between the two would never end.
+  // A page of the text on its way counts too: `j` / `k` wait for its claims.
   document.addEventListener("htmx:beforeSend", function (event) {
-    if (panelOf(event.detail.target) || panelOf(event.detail.elt)) inFlight.add(event.detail.xhr);
+    const elt = event.detail.elt;
+    if (panelOf(event.detail.target) || panelOf(elt) || pageLink(elt)) {
+      inFlight.add(event.detail.xhr);
+    }
   });
   // afterRequest comes for every ending (answer, error, abort, timeout); onLoadError
   // when handling the answer threw before it.
@@ -61,6 +68,12 @@
     return Array.from(document.querySelectorAll("a.claim:not(.dim)"));
   }
 
+  // The links to the pages before and after the ones loaded (a long article comes a page
+  // at a time): htmx loads them as they are scrolled to, or clicked.
+  function pageLink(element) {
+    return element && element.matches ? element.matches("a[data-page]") : false;
+  }
+
   function selectedClaim() {
     const panel = document.getElementById("claim-panel");
     const id = panel && panel.dataset.claim;
@@ -73,14 +86,25 @@
       return;
     }
     const claims = visibleClaims();
-    if (claims.length === 0) return;
     const current = selectedClaim();
     let index = claims.indexOf(current);
     if (index === -1) {
       index = step > 0 ? 0 : claims.length - 1;
     } else {
-      index = Math.min(claims.length - 1, Math.max(0, index + step));
+      index += step;
     }
+    // Past the claims loaded: load the page beyond them first, then take the step there.
+    if (index < 0 || index >= claims.length) {
+      const side = step > 0 ? "next" : "previous";
+      const link = document.querySelector('a[data-page="' + side + '"]');
+      if (link && window.htmx) {
+        queuedSteps += step;
+        link.click();
+        return;
+      }
+    }
+    if (claims.length === 0) return;
+    index = Math.min(claims.length - 1, Math.max(0, index));
     const next = claims[index];
     next.click();
     // The claim gets the focus (Esc comes back to it) and a screen reader hears which one
@@ -90,11 +114,13 @@
     announce(describe(next));
   }
 
-  // "Claim 14 of 100, disputed by you": what `j` / `k` and a saved verdict announce.
+  // "Claim 14 of 100, disputed by you": what `j` / `k` and a saved verdict announce. The
+  // article's claims, not only the pages loaded, are counted by the server.
   function describe(claim) {
     const number = claim.querySelector(".claim-no");
     const status = /\bv-(supported|disputed|outdated)\b/.exec(claim.className);
-    const total = document.querySelectorAll("a.claim").length;
+    const reading = document.querySelector(".reading[data-claims]");
+    const total = reading ? reading.dataset.claims : document.querySelectorAll("a.claim").length;
     const mine = status ? status[1] + " by you" : "not tagged by you";
     return "Claim " + (number ? number.textContent : "") + " of " + total + ", " + mine;
   }
