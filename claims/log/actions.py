@@ -3,17 +3,21 @@
 A rule says how the event reads in words (a ``str.format`` template over the body's
 ``before``, ``after`` and ``target``, rendered by ``claims.log.history``), how the fold
 applies it (a change in ``claims.log.state``), whether and by whom it can be reverted,
-and the activity group it is filtered under. Adding an action is one member of
-:class:`Action` and one row of :data:`RULES`; ``tests/test_actions.py`` checks that every
-member has its row and that every row's parts exist.
+the activity group it is filtered under, and for an event of two claims which is the
+other one (its ``other_claim_id`` column, which ``verify_audit`` checks). Adding an
+action is one member of :class:`Action` and one row of :data:`RULES`;
+``tests/test_actions.py`` checks that every member has its row and that every row's parts
+exist.
 
 Pure: no Django here, so that the fold which uses this table stays pure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
+from typing import Any
 
 from claims.log import state
 from claims.log.state import Change
@@ -96,6 +100,19 @@ class Rule:
     fold: Change | None  # None: the event changes nothing the fold holds
     revert: Revert | None  # None: the event cannot be reverted
     group: Group | None  # None: no activity filter lists it
+    # The second claim an event of two claims names (its ``other_claim_id`` column), read
+    # from its body; None: the event names one claim at most.
+    other_claim: Callable[[dict[str, Any]], int] | None = None
+
+
+def _right_after(body: dict[str, Any]) -> int:
+    right: int = body["after"]["right"]["claim"]
+    return right
+
+
+def _right_before(body: dict[str, Any]) -> int:
+    right: int = body["before"]["right"]["claim"]
+    return right
 
 
 ANALYST_VERDICT = Revert(Undo.VERDICT, RevertBy.ACTOR)
@@ -157,12 +174,14 @@ RULES: dict[Action, Rule] = {
         state.claim_split,
         Revert(Undo.MERGE_BACK, RevertBy.REVIEWER),
         Group.CLAIM,
+        other_claim=_right_after,  # the new right-hand part
     ),
     Action.CLAIM_MERGED: Rule(
         "merged claim {before[right]:number} into this one{after[verdicts]:fates}",
         state.claims_merged,
         Revert(Undo.UNMERGE, RevertBy.REVIEWER),
         Group.CLAIM,
+        other_claim=_right_before,  # the absorbed claim
     ),
     Action.CLAIM_UNMERGED: Rule(
         "undid a merge: claim {after[right]:number} is its own claim again, with the "
@@ -170,6 +189,7 @@ RULES: dict[Action, Rule] = {
         state.claim_unmerged,
         None,
         Group.CLAIM,
+        other_claim=_right_after,  # the part that is its own claim again
     ),
     Action.CLAIM_UNLINKED: Rule(
         "unlinked this claim from version {after[version]} of the text: a new claim takes "
@@ -177,6 +197,7 @@ RULES: dict[Action, Rule] = {
         state.claim_unlinked,
         Revert(Undo.RELINK, RevertBy.REVIEWER),
         Group.CLAIM,
+        other_claim=lambda body: body["after"]["claim"][0],  # the fresh claim in its place
     ),
     Action.CLAIM_LINKED: Rule(
         "linked this claim to version {after[version]} of the text, in place of a claim that "
@@ -184,6 +205,7 @@ RULES: dict[Action, Rule] = {
         state.claim_linked,
         Revert(Undo.UNLINK, RevertBy.REVIEWER),
         Group.CLAIM,
+        other_claim=lambda body: body["after"]["retired"],  # the new claim, retired
     ),
     Action.ADJUDICATION_SET: Rule(
         "adjudicated the claim as {after:verdict}",

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count
 
-from claims.log.actions import Action
+from claims.log.actions import RULES_BY_VALUE, Action
 from claims.log.chain import ChainCheck, Problem, utc_stamp
 from claims.log.fold import apply
 from claims.log.state import (
@@ -89,18 +89,10 @@ def indexed_columns(body: dict[str, Any]) -> dict[str, Any]:
     """What ``claims.log.chain.Writer.append`` stores beside this body, as the body says it must be:
     the actor by username, the time as the body's stamp."""
     action, target = body["action"], body["target"]
-    article, other = target.get("article"), None
-    if action == Action.CLAIM_SPLIT:  # the new right-hand part
-        other = body["after"]["right"]["claim"]
-    elif action == Action.CLAIM_MERGED:  # the absorbed claim
-        other = body["before"]["right"]["claim"]
-    elif action == Action.CLAIM_UNMERGED:  # the part that is its own claim again
-        other = body["after"]["right"]["claim"]
-    elif action == Action.CLAIM_UNLINKED:  # the fresh claim in its place
-        other = body["after"]["claim"][0]
-    elif action == Action.CLAIM_LINKED:  # the claim it replaces, retired
-        other = body["after"]["retired"]
-    elif action == Action.AUDIT_EXPORTED:  # an export of one article is filed under it
+    rule = RULES_BY_VALUE.get(action)
+    other = rule.other_claim(body) if rule is not None and rule.other_claim else None
+    article = target.get("article")
+    if action == Action.AUDIT_EXPORTED:  # an export of one article is filed under it
         article = body["after"]["filters"]["article"]
     return {
         "action": action,

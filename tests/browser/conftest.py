@@ -113,6 +113,16 @@ def login_as(
 
 
 @pytest.fixture
+def without_javascript(browser: Browser, live_server: Any) -> Iterator[Page]:
+    """A page with JavaScript turned off, not logged in: what works as links and forms."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport=VIEWPORT, java_script_enabled=False
+    )
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
 def screenshot(request: pytest.FixtureRequest) -> Callable[[Page], Path]:
     """Save the page as var/screenshots/<test name>.png, for a person to look at."""
 

@@ -5,14 +5,13 @@ same, and opening a claim (or filtering with one open) lands at it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from claims.models import Article
-from tests.browser.conftest import VIEWPORT
 from tests.browser.screens import article_path, claim_span, has_class, log_in, settled
 
 
@@ -65,15 +64,6 @@ def test_filters_apply_as_they_change_and_keep_the_open_claim_while_it_matches(
     expect(matching.first).to_contain_text("hypersonic")
     assert page.evaluate("() => window.samePage") is True
     assert "hypersonic" in page.url
-
-
-@pytest.fixture
-def without_javascript(browser: Browser, live_server: Any) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport=VIEWPORT, java_script_enabled=False
-    )
-    yield context.new_page()
-    context.close()
 
 
 @pytest.mark.browser

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from claims.models import Article, AuditEvent, Verdict
-from tests.browser.conftest import VIEWPORT
 from tests.browser.screens import article_path, claim_span, log_in, settled
 from tests.browser.test_keyboard_race import LATENCY_MS, throttle
 
@@ -175,15 +174,6 @@ def test_question_mark_lists_every_key_in_a_dialog(
     assert listed_keys(page, "#help") == KEYS
     page.keyboard.press("Escape")
     expect(help_).to_be_hidden()
-
-
-@pytest.fixture
-def without_javascript(browser: Browser, live_server: Any) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport=VIEWPORT, java_script_enabled=False
-    )
-    yield context.new_page()
-    context.close()
 
 
 @pytest.mark.browser

@@ -6,15 +6,14 @@ Pages here hold ten claims (``reading.PAGE_CLAIMS``; the live server runs in thi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from claims import reading
 from claims.models import Article, Project
-from tests.browser.conftest import VIEWPORT
 from tests.browser.screens import article_path, claim_span, log_in, settled
 from tests.factories import make_article
 
@@ -115,15 +114,6 @@ def test_a_verdict_given_on_a_later_page_is_kept(
     page.keyboard.press("2")
     expect(claim_span(page, target)).to_have_class(re.compile(r"(^|\s)v-disputed(\s|$)"))
     assert target.verdicts.get(analyst=bob).status == "disputed"
-
-
-@pytest.fixture
-def without_javascript(browser: Browser, live_server: Any) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport=VIEWPORT, java_script_enabled=False
-    )
-    yield context.new_page()
-    context.close()
 
 
 @pytest.mark.browser

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from claims.models import cited_date
 from claims.segmenter import Citation, Segmentation, html_to_text, normalise_newlines, segment
 
 DATA = Path(settings.BASE_DIR) / "tests" / "data"
@@ -66,9 +67,7 @@ def _count(gold: Iterable[object], predicted: Iterable[object]) -> Count:
 
 def citation_date(citation: Citation) -> str | None:
     """The date as precise as the citation gives it: 2024-04-05, 2024-04, 2024 or None."""
-    if citation.date is None:
-        return None
-    return citation.date.isoformat()[: {"day": 10, "month": 7, "year": 4}[citation.precision]]
+    return None if citation.date is None else cited_date(citation.date, citation.precision)
 
 
 def measure(gold: dict[str, Any], seg: Segmentation) -> dict[str, Count]:

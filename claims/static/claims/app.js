@@ -2,6 +2,42 @@
 // no inline script); everything here also works as plain links and forms without it.
 // The keys are listed on /keys/ (templates/claims/help.html), which the screen's `?`
 // dialog shows too: a key added here is added there.
+
+// What the article screen and the queue share: a live region that says what a key did,
+// a form field focused with the caret at its end, and the keys' help dialog.
+const keysUI = Object.freeze({
+  // Said in a live region inside the element `containerSelector` finds (made on first use).
+  announce(containerSelector, text) {
+    let region = document.getElementById("announce");
+    const container = document.querySelector(containerSelector);
+    if (!region && container) {
+      region = document.createElement("p");
+      region.id = "announce";
+      region.className = "sr";
+      region.setAttribute("role", "status");
+      container.appendChild(region);
+    }
+    if (!region) return;
+    // Emptied first, so that the same words said twice are heard twice.
+    region.textContent = "";
+    window.setTimeout(() => { region.textContent = text; }, 50);
+  },
+
+  focusField(form, name) {
+    const field = form && form.elements.namedItem(name);
+    if (!field) return;
+    field.focus();
+    if (field.tagName === "TEXTAREA") field.setSelectionRange(field.value.length, field.value.length);
+  },
+
+  toggleHelp() {
+    const help = document.getElementById("help");
+    if (!help) return;
+    if (help.open) help.close();
+    else help.showModal();
+  },
+});
+
 (function () {
   "use strict";
 
@@ -126,19 +162,7 @@
   }
 
   function announce(text) {
-    let region = document.getElementById("announce");
-    const screen = document.querySelector(".screen");
-    if (!region && screen) {
-      region = document.createElement("p");
-      region.id = "announce";
-      region.className = "sr";
-      region.setAttribute("role", "status");
-      screen.appendChild(region);
-    }
-    if (!region) return;
-    // Emptied first, so that the same words said twice are heard twice.
-    region.textContent = "";
-    window.setTimeout(() => { region.textContent = text; }, 50);
+    keysUI.announce(".screen", text);
   }
 
   // The verdict form of the claim on screen, when a key may submit it through htmx.
@@ -163,11 +187,7 @@
 
   // `r` and `d`: the rationale and the date of the verdict form on screen.
   function focusField(name) {
-    const form = verdictForm();
-    const field = form && form.elements.namedItem(name);
-    if (!field) return;
-    field.focus();
-    if (field.tagName === "TEXTAREA") field.setSelectionRange(field.value.length, field.value.length);
+    keysUI.focusField(verdictForm(), name);
   }
 
   // Enter in the rationale or the date saves them with the verdict that stands; with none
@@ -202,12 +222,7 @@
     if (url) url.focus();
   }
 
-  function toggleHelp() {
-    const help = document.getElementById("help");
-    if (!help) return;
-    if (help.open) help.close();
-    else help.showModal();
-  }
+  const toggleHelp = keysUI.toggleHelp;
 
   // Keys in a field: Enter (or Ctrl+Enter) in the rationale or date saves, Shift+Enter is
   // a new line; Esc leaves any field of the screen. A dialog handles its own Esc.
@@ -338,18 +353,7 @@
   }
 
   function announce(text) {
-    let region = document.getElementById("announce");
-    const screen = document.querySelector(".queue-screen");
-    if (!region && screen) {
-      region = document.createElement("p");
-      region.id = "announce";
-      region.className = "sr";
-      region.setAttribute("role", "status");
-      screen.appendChild(region);
-    }
-    if (!region) return;
-    region.textContent = ""; // so that the same words said twice are heard twice
-    window.setTimeout(() => { region.textContent = text; }, 50);
+    keysUI.announce(".queue-screen", text);
   }
 
   // "Claim 14, contested, 2 of 5": what `j` / `k` say.
@@ -399,11 +403,7 @@
   }
 
   function focusField(name) {
-    const form = formOf(currentItem());
-    const input = form && field(form, name);
-    if (!input) return;
-    input.focus();
-    if (input.tagName === "TEXTAREA") input.setSelectionRange(input.value.length, input.value.length);
+    keysUI.focusField(formOf(currentItem()), name);
   }
 
   // A click, not requestSubmit: htmx reads the pressed button (its status) from the click.
@@ -437,12 +437,7 @@
     else announce("Press 1, 2 or 3 to rule with this rationale.");
   }
 
-  function toggleHelp() {
-    const help = document.getElementById("help");
-    if (!help) return;
-    if (help.open) help.close();
-    else help.showModal();
-  }
+  const toggleHelp = keysUI.toggleHelp;
 
   // Keys in a field of an item: Enter saves (Shift+Enter is a new line), Esc goes back to
   // the item, keeping what was typed.
