@@ -232,10 +232,7 @@ class ConfirmRevisionForm(forms.Form):
             self.article, data["text"].encode("utf-8"), filename=data["filename"], html=False
         )
         if revising.seen_digest(revision) != data["seen"]:
-            raise revising.StaleRevision(
-                "The article has changed since this preview (a claim was edited or another "
-                "revision was applied); preview the revision again."
-            )
+            raise revising.StaleRevision()
         return revising.apply_revision(revision, actor=actor, unrelated_ok=data["unrelated"])
 
 

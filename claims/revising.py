@@ -52,6 +52,12 @@ from claims.models import _acting as acting
 class StaleRevision(ImportRejected):
     """The article changed between the preview and the confirmation."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "The article has changed since this preview (a claim was edited or another "
+            "revision was applied); preview the revision again."
+        )
+
 
 @dataclass(frozen=True)
 class Revision:
@@ -65,8 +71,12 @@ class Revision:
     # What the preview was made against: a confirmation made against anything else is
     # refused rather than applied to claims nobody has seen aligned.
     version: int
-    claims_seen: tuple[tuple[int, int, int], ...] = field(repr=False)
     numbers: dict[int, int] = field(default_factory=dict, repr=False)  # claim id -> number
+
+    @property
+    def claims_seen(self) -> tuple[tuple[int, int, int], ...]:
+        """Each current claim's id and span, in text order, as the preview aligned them."""
+        return tuple((pk, span.start, span.end) for pk, span in self.old.items())
 
     @property
     def identical(self) -> bool:
@@ -127,8 +137,7 @@ def prepare_revision(
     old, numbers = current_spans(article)
     new = alignment.spans(prepared.text, [(c.start, c.end) for c in prepared.segmentation.claims])
     found = alignment.align(article.text, list(old.values()), prepared.text, new)
-    seen = tuple((pk, s.start, s.end) for pk, s in old.items())
-    return Revision(article, prepared, found, old, new, article.version, seen, numbers)
+    return Revision(article, prepared, found, old, new, article.version, numbers)
 
 
 def apply_revision(
@@ -159,10 +168,7 @@ def apply_revision(
             .values_list("pk", "start", "end")
         )
         if article.version != revision.version or seen != revision.claims_seen:
-            raise StaleRevision(
-                "The article has changed since this preview (a claim was edited or another "
-                "revision was applied); preview the revision again."
-            )
+            raise StaleRevision()
         before = {"version": article.version, "sha256": article.sha256, "title": article.title}
         after = _store(article, revision, user, title)
         writer.append(
