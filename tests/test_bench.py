@@ -27,8 +27,10 @@ FIGURES = [
     (
         "round_trip",
         ["verdict_one_client_ms", "verdict_one_client_per_s", "verdict_4_clients_per_s"]
-        + ["minimal_one_client_ms", "minimal_one_client_per_s", "minimal_4_clients_per_s"],
+        + ["minimal_one_client_ms", "minimal_one_client_per_s", "minimal_4_clients_per_s"]
+        + ["annotate_one_client_ms", "annotate_one_client_per_s", "annotate_4_clients_per_s"],
     ),
+    ("long_article_first_screen[]", ["first_page_ms", "next_page_ms"]),
     ("audit", ["jsonl_events_per_s", "jsonl_peak_mb", "csv_events_per_s", "csv_peak_mb"]),
     ("audit", ["verify_events_per_s", "verify_peak_mb"]),
     ("alignment", ["ms", "rewrite_ms"]),
@@ -37,6 +39,8 @@ FIGURES = [
 COUNTS = [
     ("article_screen[]", ["page_queries", "page_bytes", "fragment_queries", "fragment_bytes"]),
     ("consensus", ["page_queries", "page_bytes"]),
+    ("long_article_first_screen[]", ["claims", "first_page_queries", "first_page_bytes"]),
+    ("long_article_first_screen[]", ["next_page_queries", "next_page_bytes"]),
     ("round_trip", ["ratio_one_client_ms", "ratio_4_clients_per_s"]),
     ("alignment", ["claims", "new_claims", "wrong"]),
     ("footprint", ["venv_mb", "venv_packages", "runtime_mb", "runtime_packages"]),
@@ -103,6 +107,15 @@ def test_quick_bench_has_every_figure_as_median_and_p95(quick_result: dict) -> N
 def test_quick_bench_skips_the_fresh_clone_with_a_reason(quick_result: dict) -> None:
     assert quick_result["footprint"]["fresh_clone"] is None
     assert "--quick" in quick_result["skipped"]["footprint.fresh_clone"]
+
+
+def test_quick_bench_opens_long_articles_a_page_at_a_time(quick_result: dict) -> None:
+    small, large = quick_result["long_article_first_screen"]
+    assert large["claims"] > 3 * small["claims"]
+    # The first screen does not grow with the article: the same queries, and bytes that
+    # grow by far less than the claims do.
+    assert large["first_page_queries"] == small["first_page_queries"]
+    assert large["first_page_bytes"] < 1.5 * small["first_page_bytes"]
 
 
 def test_quick_bench_counts_the_queries_of_each_screen(quick_result: dict) -> None:

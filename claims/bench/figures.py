@@ -24,10 +24,33 @@ class Sizes:
     warmup: int  # requests per client and view before the round-trip runs
     audit_events: int
     alignment_claims: int  # claims of the article whose revision is aligned
+    long_articles: tuple[int, ...]  # claims of the articles whose first screen is timed
 
 
-FULL = Sizes((MB, 10 * MB), ((100, 3), (2000, 10)), (10_000, 10), 100, 4, 3.0, 50, 1_000_000, 2000)
-QUICK = Sizes((16 * 1024, 64 * 1024), ((20, 3), (60, 10)), (500, 10), 10, 4, 0.3, 3, 5_000, 200)
+FULL = Sizes(
+    (MB, 10 * MB),
+    ((100, 3), (2000, 10)),
+    (10_000, 10),
+    100,
+    4,
+    3.0,
+    50,
+    1_000_000,
+    2000,
+    (5000, 100_000),
+)
+QUICK = Sizes(
+    (16 * 1024, 64 * 1024),
+    ((20, 3), (60, 10)),
+    (500, 10),
+    10,
+    4,
+    0.3,
+    3,
+    5_000,
+    200,
+    (500, 2000),
+)
 
 
 def progress(message: str) -> None:

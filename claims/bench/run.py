@@ -74,6 +74,7 @@ def run(
         result["import"] = {"sample": steps("import-sample")}
         screens = steps("screens")
         result["article_screen"], result["consensus"] = screens["article"], screens["consensus"]
+        result["long_article_first_screen"] = screens["long_articles"]
         progress("round trips: building the data, starting gunicorn")
         served = steps("http")
         result["round_trip"] = served["round_trip"]

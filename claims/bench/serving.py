@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,6 +296,27 @@ class Connection:
             )
         analyst.versions[claim] = version + 1
 
+    def annotate(self) -> None:
+        """An annotation as the browser makes it: the verdict, then an evidence link with a
+        fresh form token (the evidence section the answer brings has the next one)."""
+        self.change_verdict()
+        analyst = self.analyst
+        claim = analyst.claims[(analyst.turn - 1) % len(analyst.claims)]
+        link = f"https://example.org/source/{claim}/{analyst.turn}"
+        form = {
+            "evidence-url": link,
+            "evidence-title": "",
+            "evidence-stance": "supports",
+            "evidence-quote": "",
+            "evidence-note": "",
+            "evidence-submission": str(uuid.uuid4()),
+        }
+        status, body = self.request(
+            "POST", f"/p/{analyst.slug}/c/{claim}/evidence/", form, htmx=True
+        )
+        if status != 200 or link.encode() not in body:  # the section lists it
+            raise RuntimeError(f"evidence on claim {claim}: HTTP {status}")
+
     def write_one_row(self) -> None:
         status, _body = self.request("POST", MINIMAL_PATH)
         if status != 204:
@@ -303,6 +325,7 @@ class Connection:
 
 ACTIONS: dict[str, Callable[[Connection], None]] = {
     "verdict": Connection.change_verdict,
+    "annotate": Connection.annotate,
     "minimal": Connection.write_one_row,
 }
 

@@ -8,8 +8,10 @@ import datetime as dt
 import io
 import os
 import random
+import re
 import time
 from collections.abc import Callable
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +221,45 @@ def screens(sizes: Sizes, runs: int) -> dict[str, Any]:
             consensus |= {f"page_{key}": value for key, value in screen.items()}
             consensus["statistics_ms"] = figure(samples)
     consensus |= summarise_alone(*sizes.statistics, runs)
-    return {"article": article_figures, "consensus": consensus}
+    return {
+        "article": article_figures,
+        "consensus": consensus,
+        "long_articles": [first_screen(claims, runs) for claims in sizes.long_articles],
+    }
+
+
+def first_screen(claims: int, runs: int) -> dict[str, Any]:
+    """The first screen of a long article: the page a reader opens (its first claims, the
+    rest loaded as they scroll) and the next page as htmx asks for it."""
+    from django.test import Client
+
+    from claims.importer import import_article
+    from claims.models import Project, Role
+
+    slug = f"long-{claims}"
+    progress(f"screens: the first screen of a {claims:,}-claim article")
+    admin = bench_user(f"{slug}-admin")
+    project = Project.create(slug, f"Benchmark {slug}", admin=admin)
+    analyst = bench_user(f"{slug}-analyst")
+    project.set_member(analyst, Role.ANALYST, actor=admin)
+    data = article_text(claims=claims).encode("utf-8")
+    published = dt.date.fromisoformat(PUBLISHED)
+    article, _ = import_article(project, data, filename=f"{slug}.txt", published_on=published)
+    client = Client()
+    client.force_login(analyst)
+    path = f"/p/{slug}/a/{article.pk}/"
+    first = timed_get(client, path, runs)
+    # The next page as the reader's scroll asks for it: the link at the first page's end.
+    html = client.get(path).content.decode()
+    found = re.search(r'data-page="next" href="([^"]+)"', html)
+    if found is None:
+        raise CommandError(f"The first page of {path} links to no next page.")
+    following = timed_get(client, path + unescape(found.group(1)), runs, htmx=True)
+    return {"claims": article.claims.count()} | {
+        f"{name}_{key}": value
+        for name, figures in (("first_page", first), ("next_page", following))
+        for key, value in figures.items()
+    }
 
 
 def summarise_alone(claims: int, analysts: int, runs: int) -> dict[str, Any]:
