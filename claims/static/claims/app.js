@@ -155,7 +155,9 @@ const keysUI = Object.freeze({
   function describe(claim) {
     const number = claim.querySelector(".claim-no");
     const status = /\bv-(supported|disputed|outdated)\b/.exec(claim.className);
-    const reading = document.querySelector(".reading[data-claims]");
+    // The article's length: on the text, or for an article longer than a page, on its
+    // progress once that has been counted (it comes just after the first screen).
+    const reading = document.querySelector(".reading[data-claims], #progress[data-claims]");
     const total = reading ? reading.dataset.claims : document.querySelectorAll("a.claim").length;
     const mine = status ? status[1] + " by you" : "not tagged by you";
     return "Claim " + (number ? number.textContent : "") + " of " + total + ", " + mine;
