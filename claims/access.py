@@ -37,6 +37,7 @@ from claims.models import (
     Citation,
     Claim,
     Evidence,
+    EvidenceSnapshot,
     Member,
     Membership,
     Project,
@@ -336,11 +337,19 @@ def claim_citations(claim: Claim) -> list[Citation]:
     return [CITATION.build(row) for row in fetch(_citations_sql(vendor()), [claim.pk])]
 
 
+# The latest check of each evidence page, beside its link: what it says, not its text.
+SNAPSHOT = Columns(EvidenceSnapshot, "s", leave_out=("text", "diff"))
+
+
 @cache
 def _evidence_sql(vendor: str, whose: bool) -> str:
+    q = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    snapshots = q(EvidenceSnapshot._meta.db_table)
     return (
-        f"SELECT {EVIDENCE.sql()}, {PERSON.sql()} FROM {EVIDENCE.table()} "
+        f"SELECT {EVIDENCE.sql()}, {PERSON.sql()}, {SNAPSHOT.sql()} FROM {EVIDENCE.table()} "
         f"INNER JOIN {PERSON.table()} ON u.id = e.added_by_id "
+        f"LEFT OUTER JOIN {SNAPSHOT.table()} ON s.id = "
+        f"(SELECT MAX(l.id) FROM {snapshots} l WHERE l.evidence_id = e.id) "
         f"WHERE e.claim_id = %s AND e.removed_at IS NULL"
         + (" AND e.added_by_id = %s" if whose else "")
         + " ORDER BY e.added_at, e.id"
@@ -349,13 +358,19 @@ def _evidence_sql(vendor: str, whose: bool) -> str:
 
 def claim_evidence(claim: Claim, added_by: Any = None) -> list[Evidence]:
     """The claim's evidence in place (not removed), oldest first, each with the name of who
-    added it; only ``added_by``'s, if given (one query)."""
+    added it and its page's latest check (``evidence.snapshot``, None before the first);
+    only ``added_by``'s, if given (one query)."""
     params = [claim.pk] if added_by is None else [claim.pk, added_by.pk]
     found = []
+    at = len(EVIDENCE) + len(PERSON)
     for row in fetch(_evidence_sql(vendor(), added_by is not None), params):
         evidence = EVIDENCE.build(row)
         Evidence.added_by.field.set_cached_value(evidence, PERSON.build(row, len(EVIDENCE)))
         Evidence.claim.field.set_cached_value(evidence, claim)
+        snapshot = SNAPSHOT.build(row, at) if row[at] is not None else None
+        if snapshot is not None:
+            EvidenceSnapshot.evidence.field.set_cached_value(snapshot, evidence)
+        evidence.snapshot = snapshot
         found.append(evidence)
     return found
 

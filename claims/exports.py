@@ -8,6 +8,7 @@ Excel knows to read them as UTF-8 (other spreadsheets and Python's ``utf-8-sig``
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
 import json
@@ -94,6 +95,9 @@ def consensus_record(
     return {
         "article": claim.article_id,
         "article_title": claim.article.title,
+        # Where the article's text came from, and when it was fetched (a URL import).
+        "article_source_url": claim.article.source_url,
+        "article_fetched_at": _iso(claim.article.fetched_at),
         "claim": claim.pk,
         "ordinal": claim.ordinal,
         "section": claim.section,
@@ -138,6 +142,10 @@ def consensus_record(
     }
 
 
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 def consensus_json(result: Tally) -> Iterator[str]:
     evidence = evidence_of(result)
     yield '{"raters":' + json.dumps(result.raters) + ',"claims":['
@@ -156,6 +164,8 @@ def consensus_csv(result: Tally, *, bom: bool = True) -> Iterator[str]:
     header = [
         "article",
         "article_title",
+        "article_source_url",
+        "article_fetched_at",
         "claim",
         "ordinal",
         "section",
@@ -181,6 +191,8 @@ def consensus_csv(result: Tally, *, bom: bool = True) -> Iterator[str]:
             yield [
                 r["article"],
                 r["article_title"],
+                r["article_source_url"],
+                r["article_fetched_at"] or "",
                 r["claim"],
                 r["ordinal"],
                 r["section"],

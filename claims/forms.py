@@ -18,12 +18,13 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from claims import importer, revising
+from claims import extraction, importer, revising
 from claims.fields import (
     ButtonChoiceField,
     CompactRenderer,
@@ -120,21 +121,110 @@ class UploadOrPasteForm(forms.Form):
 
 
 class ImportForm(ArticleMetadataForm, UploadOrPasteForm):
-    """Step one: an upload or pasted text, decoded and segmented into ``self.prepared``."""
+    """Step one: a link, an upload or pasted text, decoded and segmented into
+    ``self.prepared``. A page, a PDF or a DOCX is extracted first (``claims.extraction``);
+    what it says of itself (title, author, date) fills the metadata left blank, and
+    ``self.found`` keeps it for the preview."""
 
-    field_order = ["file", "text", "published_on", "title", "author", "publication"]
+    url = WebURLField(
+        label="From a link",
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        help_text="A web page, a PDF or a Word document on the web.",
+    )
+    file = forms.FileField(
+        required=False,
+        help_text="A .txt, .md, .html, .pdf or .docx file.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".txt,.md,.markdown,.html,.htm,.pdf,.docx"}
+        ),
+    )
+    field_order = ["url", "file", "text", "published_on", "title", "author", "publication"]
     prepared: importer.Prepared | None = None
+    found: dict[str, Any] | None = None
+    fetched: str = ""  # signed source address and fetch time, carried to step two
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A link or a document may give its own date; a text without one is refused below.
+        self.fields["published_on"].required = False
 
     def clean(self) -> dict[str, Any]:
         super().clean()
-        published_on = self.cleaned_data.get("published_on")
+        if self.cleaned_data.get("url") or "url" in self.errors:
+            self._from_link()
+            return self.cleaned_data
+
+        upload = self.cleaned_data.get("file")
+        document = upload is not None and extraction.is_document(upload.name)
+        if not document and self._published_on() is None and "published_on" not in self.errors:
+            self.add_error("published_on", self.fields["published_on"].error_messages["required"])
 
         def prepare(data: bytes, filename: str) -> None:
-            if published_on is not None:
-                self.prepared = importer.prepare(data, filename=filename, published_on=published_on)
+            extracted = extraction.extract_file(data, filename)
+            if extracted is not None:
+                self._fill(extracted.title, extracted.author, extracted.date)
+                self.prepared = extraction.prepare_text(
+                    extracted.text, filename=filename, published_on=self._published_on()
+                )
+            elif self._published_on() is not None:
+                self.prepared = importer.prepare(
+                    data, filename=filename, published_on=self._published_on()
+                )
 
         self.read_source(prepare)
+        self._dated()
         return self.cleaned_data
+
+    def _dated(self) -> None:
+        """The date the text gave, when none was given: shown, and carried to step two."""
+        if self.prepared is not None and self._published_on() is None:
+            self._fill("", "", self.prepared.published_on)
+
+    def _from_link(self) -> None:
+        url = self.cleaned_data.get("url")
+        if self.cleaned_data.get("file") or (self.cleaned_data.get("text") or "").strip():
+            raise forms.ValidationError("Give a link, a file or a pasted text: only one.")
+        if not url:
+            return
+        try:
+            text, found = extraction.prepare_from_url(url)
+        except importer.ImportRejected as exc:
+            self.add_error("url", str(exc))
+            return
+        self._fill(found["title"], found["author"], found["published_on"], found["source_url"])
+        self.fetched = signing.dumps(
+            {"url": found["source_url"], "at": found["fetched_at"].isoformat()}, salt=FETCHED_SALT
+        )
+        try:
+            self.prepared = extraction.prepare_text(
+                text, filename=found["filename"], published_on=self._published_on()
+            )
+        except importer.ImportRejected as exc:
+            self.add_error(
+                "published_on" if "when it was published" in str(exc) else "url", str(exc)
+            )
+            return
+        self._dated()
+
+    def _published_on(self) -> dt.date | None:
+        return self.cleaned_data.get("published_on")
+
+    def _fill(self, title: str, author: str, date: dt.date | None, source_url: str = "") -> None:
+        """Put what the document says of itself in the metadata left blank, both in the
+        cleaned data (for step two) and in the form as shown (a prefill the person sees)."""
+        if self.found is None:
+            self.found = {"title": title, "author": author, "date": date, "source_url": source_url}
+        values = {"title": title, "author": author, "published_on": date, "source_url": source_url}
+        shown = cast(Any, self.data).copy()  # a QueryDict: the request's own is immutable
+        for name, value in values.items():
+            if value and not self.cleaned_data.get(name) and name not in self.errors:
+                if isinstance(value, str):  # a page's title may be longer than ours
+                    value = value[: self.fields[name].max_length]  # type: ignore[attr-defined]
+                self.cleaned_data[name] = value
+                shown[name] = value.isoformat() if isinstance(value, dt.date) else value
+        self.data = shown
 
     def confirm_form(self) -> ConfirmImportForm:
         """The hidden form that carries the prepared text to step two."""
@@ -145,8 +235,13 @@ class ImportForm(ArticleMetadataForm, UploadOrPasteForm):
                 **self.cleaned_data,
                 "text": self.prepared.text,
                 "filename": self.prepared.filename,
+                "fetched": self.fetched,
             },
         )
+
+
+# What signs a URL import's address and fetch time between the preview and the import.
+FETCHED_SALT = "claims.import.fetched"
 
 
 class ConfirmImportForm(ArticleMetadataForm):
@@ -154,22 +249,46 @@ class ConfirmImportForm(ArticleMetadataForm):
 
     text = forms.CharField(strip=False, widget=forms.HiddenInput)
     filename = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+    # A URL import's address and fetch time, signed by step one (see ImportForm.fetched).
+    fetched = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget = forms.HiddenInput()
 
+    def clean_fetched(self) -> dt.datetime | None:
+        value = self.cleaned_data["fetched"]
+        if not value:
+            return None
+        try:
+            signed = signing.loads(value, salt=FETCHED_SALT, max_age=dt.timedelta(days=1))
+            return dt.datetime.fromisoformat(signed["at"])
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            # Not by the field: it is hidden, and step one shows the form's own errors.
+            self.add_error(
+                None,
+                "The record of the fetch is not the one the preview made; import from the "
+                "link again.",
+            )
+            return None
+
     def import_into(self, project: Project, actor: Any) -> tuple[Article, bool]:
-        """Import the text; the browser sends CRLF, which the importer normalises back."""
-        return importer.import_article(
-            project,
-            self.cleaned_data["text"].encode("utf-8"),
+        """Import the text; the browser sends CRLF, which the importer normalises back.
+        The text is the preview's (extracted already from a page, PDF or DOCX), so it is
+        read as plain text under the name of what it came from."""
+        prepared = extraction.prepare_text(
+            self.cleaned_data["text"],
             filename=self.cleaned_data["filename"],
-            html=False,
             published_on=self.cleaned_data["published_on"],
+        )
+        fetched_at = self.cleaned_data.get("fetched")
+        return importer.import_prepared(
+            project,
+            prepared,
             actor=actor,
             **self.metadata(),
+            **({"fetched_at": fetched_at} if fetched_at else {}),
         )
 
 

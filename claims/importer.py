@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 
-from claims import segmenter
+from claims import recurring, segmenter
 from claims.log.actions import Action
 from claims.log.chain import writing
 from claims.models import Article, ArticleVersion, Block, Citation, Claim, Project
@@ -243,6 +243,7 @@ def import_prepared(
             imported_at=article.imported_at,
         )
         claims, stored_citations = _store_derived(article, prepared.segmentation)
+        recurring.propose(project, article, claims, store=_insert)  # derived: no event
         writer.append(
             action=Action.ARTICLE_IMPORTED,
             actor=actor,
@@ -326,8 +327,12 @@ def store_text(
     """Store the blocks and citations of one version of the article's text; their new
     primary keys, in order. (A revision stores them so, then carries the claims over.)"""
     pk, day = article.pk, connection.ops.adapt_datefield_value
-    blocks = ((pk, version, i, b.kind, b.start, b.end) for i, b in enumerate(seg.blocks))
-    _insert(Block, ("article", "version", "ordinal", "kind", "start", "end"), blocks)
+    text = seg.text
+    blocks = (
+        (pk, version, i, b.kind, b.start, b.end, text[b.start : b.end])
+        for i, b in enumerate(seg.blocks)
+    )
+    _insert(Block, ("article", "version", "ordinal", "kind", "start", "end", "words"), blocks)
     citations = (
         (pk, version, i, c.outlet, day(c.date), c.precision, c.year_source, c.raw)
         + (c.start, c.end, c.group_start, c.group_end)

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
+import functools
+import hashlib
 import re
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +28,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from claims.consensus import consensus_state
 from claims.log.actions import Action
@@ -407,6 +412,8 @@ class Article(models.Model):
     issue = models.PositiveIntegerField(null=True, blank=True)
     published_on = models.DateField()
     source_url = models.URLField(blank=True, max_length=2000, validators=WEB_URL_VALIDATORS)
+    # When the text was fetched from ``source_url`` (claims.fetching); empty for a file.
+    fetched_at = models.DateTimeField(null=True, blank=True)
     filename = models.CharField(max_length=255, blank=True)
     text = models.TextField(help_text="Exactly as imported, line endings normalised to LF.")
     sha256 = models.CharField(max_length=64, help_text="sha256 of the stored text, UTF-8.")
@@ -526,6 +533,11 @@ class Block(models.Model):
     kind = models.CharField(max_length=12, choices=BlockKind.choices)
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
+    # The paragraph's own words, as its version's text has them at ``start:end``: a claim's
+    # words can be cut from its block (a few hundred characters) in SQL rather than from
+    # the article's whole text, which SQLite and PostgreSQL read from its start each time
+    # (the search index's triggers rely on this). Blocks never change once stored.
+    words = models.TextField(blank=True, default="")
 
     all_objects = models.Manager()
     objects = CurrentManager()
@@ -545,7 +557,7 @@ class Block(models.Model):
 
     @property
     def text(self) -> str:
-        return self.article.text_of(self.version)[self.start : self.end]
+        return self.words or self.article.text_of(self.version)[self.start : self.end]
 
 
 class DatePrecision(models.TextChoices):
@@ -712,12 +724,17 @@ class Claim(models.Model):
         recheck_by: dt.date | None = None,
         expected_version: int = 0,
         reverts: int | None = None,
+        adopted_from: int | None = None,
     ) -> Verdict:
         """Set or change the analyst's verdict, made against ``expected_version`` (0: none),
         with the day they mean to look at it again by, if any (``recheck_by``).
-        ``analyst`` is a user or the acting ``Member``, as for every verb."""
+        ``analyst`` is a user or the acting ``Member``, as for every verb. A verdict adopted
+        from the same claim in another article (``claims.recurring.adopt``) names that
+        claim in its event (``adopted_from``)."""
         wanted = Verdict.asked(status, rationale, as_of, recheck_by=recheck_by)
-        return self._write_assessment(Verdict, analyst, wanted, expected_version, reverts)
+        return self._write_assessment(
+            Verdict, analyst, wanted, expected_version, reverts, adopted_from
+        )
 
     def confirm_verdict(self, analyst: Any, *, expected_version: int) -> Verdict:
         """The analyst's verdict still holds: made against ``expected_version``, one
@@ -796,6 +813,7 @@ class Claim(models.Model):
         wanted: dict[str, Any] | None,
         expected_version: int,
         reverts: int | None,
+        adopted_from: int | None = None,
     ) -> A:
         """Set, change or clear (``wanted`` None) one assessment of this claim, made against
         ``expected_version``: the one algorithm behind verdicts and adjudications, ``kind``
@@ -814,9 +832,12 @@ class Claim(models.Model):
                 writer.skip()
                 return assessment
             target = assessment.stamp(self, actor, before, wanted)
+            if adopted_from is not None:
+                target["adopted_from"] = adopted_from
             assessment.assign(wanted)
             assessment.version += 1
             assessment.save()
+            flag_same_claims(self)
             if wanted is None:
                 action = kind.actions.cleared
             else:
@@ -1189,6 +1210,7 @@ class Claim(models.Model):
                 writer.skip()
                 return earlier
             self.evidence_changed()
+            transaction.on_commit(functools.partial(snapshot_later, evidence.pk), robust=True)
             writer.append(
                 action=Action.EVIDENCE_ADDED,
                 actor=user,
@@ -1527,6 +1549,9 @@ class AuditChain(models.Model):
     project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="chain")
     head_seq = models.PositiveBigIntegerField(default=0)
     head_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # Whether the project has an active webhook (kept by the Webhook verbs): read with the
+    # head, so a change in a project without one enqueues no delivery and costs no query.
+    webhooks = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.project.slug} @ {self.head_seq}"
@@ -1599,3 +1624,674 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionDenied("Audit events are append-only.")
+
+
+# --- Recurring claims ---
+
+
+class LinkState(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    CONFIRMED = "confirmed", "Confirmed"
+    REJECTED = "rejected", "Rejected"
+
+
+class ClaimTerm(models.Model):
+    """One content word of a current claim, for finding the same claim in other articles
+    (``claims.recurring``): an inverted index, written beside the claims by the import and
+    the revision. Derived data, recomputable from the claims' text: no event of its own."""
+
+    # Indexed first in claimterm_lookup: no index of its own.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_index=False)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    term = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [
+            # recurring.candidates() counts and reads a project's postings of given terms.
+            models.Index(fields=["project", "term", "article", "claim"], name="claimterm_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.term}"
+
+
+class ClaimLink(models.Model):
+    """The same claim in two articles: proposed by ``claims.recurring`` when a text is
+    imported or revised (derived data, no event), confirmed or rejected by a reviewer (one
+    event each). ``claim_a`` is the one with the lower id, so that a pair is stored once."""
+
+    claim_a = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    claim_b = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(help_text="Similarity of the two texts, 0-100.")
+    state = models.CharField(max_length=10, choices=LinkState.choices, default=LinkState.PROPOSED)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # recurring.propose() inserts with ignore_conflicts: a pair once decided (or
+            # proposed) is never proposed a second time.
+            models.UniqueConstraint(fields=["claim_a", "claim_b"], name="claimlink_once"),
+            models.CheckConstraint(
+                condition=models.Q(claim_a__lt=models.F("claim_b")), name="claimlink_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["claim_b"], name="claimlink_b")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_a_id} ~ {self.claim_b_id} ({self.state})"
+
+    def other(self, claim_id: int) -> int:
+        return self.claim_b_id if claim_id == self.claim_a_id else self.claim_a_id
+
+    def target(self) -> dict[str, Any]:
+        return {
+            "type": "same_claim",
+            "link": self.pk,
+            "claim": self.claim_a_id,
+            "article": self.claim_a.article_id,
+            "other": self.claim_b_id,
+        }
+
+    def decide(
+        self,
+        who: Any,
+        state: LinkState | str,
+        *,
+        expected_version: int,
+        reverts: int | None = None,
+    ) -> ClaimLink:
+        """Confirm or reject the link (or, reverting, put it back as it was): for
+        reviewers, made against ``expected_version``, one event."""
+        state = LinkState(state)
+        project = self.claim_a.article.project
+        actor = _acting(project, who, Role.REVIEWER)
+        with writing(project) as writer:
+            current = ClaimLink.objects.filter(pk=self.pk).first()
+            if current is None:
+                raise Conflict(None, "This link no longer exists: one of its claims is gone.")
+            if current.version != expected_version:
+                raise Conflict(current, "Someone else decided this link first.")
+            before = {"state": str(current.state), "score": current.score}
+            if current.state == state:
+                writer.skip()
+                return current
+            self.state, self.version = state, current.version + 1
+            self.decided_by, self.decided_at = actor, timezone.now()
+            if state == LinkState.PROPOSED:
+                self.decided_by, self.decided_at = None, None
+            self.save(update_fields=["state", "version", "decided_by", "decided_at"])
+            writer.append(
+                action=LINK_ACTIONS[state],
+                actor=actor,
+                target=self.target(),
+                before=before,
+                after={"state": str(state), "score": self.score},
+                article_id=self.claim_a.article_id,
+                claim_id=self.claim_a_id,
+                other_claim_id=self.claim_b_id,
+                reverts=reverts,
+            )
+        return self
+
+
+LINK_ACTIONS = {
+    LinkState.CONFIRMED: Action.SAME_CLAIM_CONFIRMED,
+    LinkState.REJECTED: Action.SAME_CLAIM_REJECTED,
+    LinkState.PROPOSED: Action.SAME_CLAIM_REOPENED,
+}
+
+
+def flag_same_claims(claim: Claim) -> None:
+    """A verdict or ruling on ``claim`` changed (in that change's transaction): the same
+    claim confirmed in other articles comes due for re-check there, as new evidence makes
+    it (``claims.recheck``: a verdict given before ``evidence_changed_at`` is due), for what
+    was said on its twin is evidence about it. One UPDATE; nothing when it has no link."""
+    linked = ClaimLink.objects.filter(state=LinkState.CONFIRMED)
+    Claim.all_objects.filter(
+        models.Q(pk__in=linked.filter(claim_a=claim).values("claim_b"))
+        | models.Q(pk__in=linked.filter(claim_b=claim).values("claim_a"))
+    ).update(evidence_changed_at=timezone.now())
+
+
+# --- API tokens ---
+
+API_TOKEN_MAX_DAYS = 365  # the longest a token may live: every token expires
+
+
+def api_token_digest(raw: str) -> str:
+    """What is stored of a token: its sha256. The secret is 32 random bytes (256 bits), so
+    nobody can guess it from the digest; a slow password hash (PBKDF2, argon2) guards
+    low-entropy secrets people choose, and would only cost time on every API request."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self) -> ApiTokenQuerySet:
+        """Tokens that still open the API: neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A personal access token for the JSON API (claims/api/), for one project and a role
+    no higher than its owner's there. What it may do is re-read on every request
+    (claims/tokens.py): the lower of its role and the owner's current one, nothing once the
+    owner has left. Creating and revoking one are events of that project's chain; a token
+    for several projects is one token per project, each in its own chain."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_tokens")
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    # Public: shown in lists and named by every event the token writes.
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64)  # api_token_digest() of the whole token
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    def target(self) -> dict[str, Any]:
+        return {"type": "token", "token": self.prefix, "owner": self.owner.get_username()}
+
+    @classmethod
+    def issue(
+        cls, owner: Member, *, name: str, role: Role | str, days: int
+    ) -> tuple[ApiToken, str]:
+        """A new token for ``owner`` (the acting ``Member``) in their project: one
+        ``token.created`` event. Returns it and the whole token, which is never stored and
+        so can be shown only now."""
+        project = owner.project
+        user = _acting(project, owner, Role.VIEWER)
+        role = Role(role)
+        if not owner.at_least(role):
+            raise ValidationError(
+                f"A token's role can be at most yours here ({owner.role.label.lower()})."
+            )
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise ValidationError("Give the token a name of at most 100 characters.")
+        if type(days) is not int or not 1 <= days <= API_TOKEN_MAX_DAYS:
+            raise ValidationError(f"A token lives from 1 to {API_TOKEN_MAX_DAYS} days.")
+        prefix = secrets.token_hex(4)
+        raw = f"clm_{prefix}_{secrets.token_urlsafe(32)}"
+        token = cls(
+            project=project,
+            owner=user,
+            name=name,
+            prefix=prefix,
+            digest=api_token_digest(raw),
+            role=role,
+            expires_at=timezone.now() + dt.timedelta(days=days),
+        )
+        with writing(project) as writer:
+            token.save()
+            writer.append(
+                action=Action.TOKEN_CREATED,
+                actor=user,
+                target=token.target(),
+                after={"name": name, "role": str(role), "expires": utc_day(token.expires_at)},
+            )
+        return token, raw
+
+    def revoke(self, who: Any) -> None:
+        """Revoke: its owner, or an admin of its project. One ``token.revoked`` event."""
+        project = self.project
+        member = _member(project, who)
+        mine = member is not None and member.user.pk == self.owner_id
+        user = _acting(project, member, Role.VIEWER if mine else Role.ADMIN)
+        with writing(project) as writer:
+            current = ApiToken.objects.select_for_update().get(pk=self.pk)
+            if current.revoked_at is not None:
+                raise Conflict(current, "This token is already revoked.")
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+            writer.append(
+                action=Action.TOKEN_REVOKED,
+                actor=user,
+                target=self.target(),
+                before={"name": self.name, "role": self.role},
+            )
+
+
+def utc_day(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ApiRequestWindow(models.Model):
+    """How many requests a token made in one minute, of one kind ("all", or "write"): the
+    rate limit's fixed window, counted in the database so that every worker process of
+    every server counts in the same row (claims/tokens.py)."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=5)
+    window = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # tokens.count_request() relies on this to count a window's first requests,
+            # made at once by two processes, in one row.
+            models.UniqueConstraint(fields=["token", "kind", "window"], name="api_window_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token_id} {self.kind} {self.window:%H:%M}: {self.count}"
+
+
+# --- Background jobs and webhooks ---
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for the worker"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class JobKind(models.TextChoices):
+    IMPORT = "import", "Import"
+
+
+class JobQuerySet(models.QuerySet):
+    def stale(self) -> JobQuerySet:
+        """Running jobs whose worker has said nothing for longer than a job's longest step
+        may take (``CLAIMS_JOB_STALE_SECONDS``): their worker died (``claims.tasks.recover``)."""
+        limit = timezone.now() - dt.timedelta(seconds=settings.CLAIMS_JOB_STALE_SECONDS)
+        return self.filter(status=JobStatus.RUNNING, heartbeat_at__lt=limit)
+
+
+class Job(models.Model):
+    """Long work a member started, run by the task worker (``claims.tasks``), as the browser
+    follows it: its phase, how far it got, its result or why it failed.
+
+    Not audited: the work itself writes its event (an import, its ``article.imported``).
+    Progress is written outside the work's own transaction (an import is one), so a worker
+    killed mid-way leaves the job running with an old heartbeat and nothing else stored."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="jobs")
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    kind = models.CharField(max_length=20, choices=JobKind.choices)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    phase = models.CharField(max_length=80, blank=True)  # in words: "segmenting the text"
+    percent = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    params = models.JSONField(default=dict)  # the work's arguments: filename, date, metadata
+    payload = models.BinaryField(null=True)  # its input (an import's bytes); dropped at the end
+    result = models.JSONField(null=True)  # {"article": id, "created": bool}
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)  # the task result of its last run
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+
+    objects = JobQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    def claim(self) -> bool:
+        """Take a queued job for this run (False: another run has it, or it is finished)."""
+        now = timezone.now()
+        taken = Job.objects.filter(pk=self.pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING, attempts=F("attempts") + 1, heartbeat_at=now
+        )
+        self.refresh_from_db()
+        return taken == 1
+
+    def step(self, phase: str, percent: int) -> None:
+        """Say how far the work got; also the heartbeat that tells a live worker."""
+        self.phase, self.percent, self.heartbeat_at = phase, percent, timezone.now()
+        self.save(update_fields=["phase", "percent", "heartbeat_at"])
+
+    def finish(self, result: dict[str, Any]) -> None:
+        self._end(JobStatus.DONE, result=result, phase="done", percent=100)
+
+    def fail(self, error: str) -> None:
+        self._end(JobStatus.FAILED, error=error)
+
+    def _end(self, status: JobStatus, **fields: Any) -> None:
+        fields |= {"status": status, "payload": None, "finished_at": timezone.now()}
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=list(fields))
+
+
+class Webhook(models.Model):
+    """An endpoint of a project that is sent the events it chose, signed with its secret.
+
+    Each change is one event, and keeps ``AuditChain.webhooks`` (whether the project has an
+    active endpoint) true to the rows, so that the write path knows without a query."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    # Action values, and group names that stand for every action of their group.
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=80)  # shown once; kept to sign deliveries
+    active = models.BooleanField(default=True)
+    failures = models.PositiveIntegerField(default=0)  # failed attempts in a row
+    paused_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, action: str) -> bool:
+        return any(action == kind or action.startswith(f"{kind}.") for kind in self.events)
+
+    def fields(self) -> dict[str, Any]:
+        """What its events say of it (never the secret)."""
+        return {"url": self.url, "events": list(self.events), "active": self.active}
+
+    @classmethod
+    def register(cls, project: Project, who: Any, *, url: str, events: list[str]) -> Webhook:
+        """A new active endpoint with a fresh secret: for admins, one event."""
+        import secrets
+
+        actor = _acting(project, who, Role.ADMIN)
+        webhook = cls(project=project, url=url, events=events)
+        webhook.secret = f"whsec_{secrets.token_hex(24)}"
+        with writing(project) as writer:
+            webhook.save()
+            webhook._written(writer, Action.WEBHOOK_ADDED, actor, None)
+        return webhook
+
+    def change(self, who: Any, *, url: str, events: list[str]) -> None:
+        """New address or events: one event (none when nothing changes)."""
+        self._update(who, Action.WEBHOOK_CHANGED, url=url, events=events)
+
+    def pause(self, who: Any, reason: str = "") -> None:
+        """Stop sending (an admin, or the worker with ``who`` None after failures)."""
+        self._update(who, Action.WEBHOOK_PAUSED, active=False, paused_reason=reason[:300])
+
+    def resume(self, who: Any) -> None:
+        """Send again, from the next event on, with the failure count back at zero."""
+        self._update(who, Action.WEBHOOK_RESUMED, active=True, paused_reason="", failures=0)
+
+    def remove(self, who: Any) -> None:
+        actor = _acting(self.project, who, Role.ADMIN)
+        with writing(self.project) as writer:
+            before, pk = self.fields(), self.pk
+            self.delete()
+            self._written(writer, Action.WEBHOOK_REMOVED, actor, before, after=None, pk=pk)
+
+    def _update(self, who: Any, action: Action, **changes: Any) -> None:
+        # The worker pauses a failing endpoint as the system (``who`` None).
+        actor = _acting(self.project, who, Role.ADMIN) if who is not None else None
+        with writing(self.project) as writer:
+            current = Webhook.objects.get(pk=self.pk)  # as it stands, under the chain lock
+            before = current.fields()
+            for name, value in changes.items():
+                setattr(current, name, value)
+            if current.fields() == before:  # already so (an endpoint paused twice at once)
+                writer.skip()
+                return
+            current.save(update_fields=list(changes))
+            self.__dict__.update({name: getattr(current, name) for name in changes})
+            extra = {"reason": self.paused_reason} if action == Action.WEBHOOK_PAUSED else {}
+            self._written(writer, action, actor, before, after=self.fields() | extra)
+
+    def _written(
+        self,
+        writer: Any,
+        action: Action,
+        actor: Any,
+        before: dict[str, Any] | None,
+        after: Any = ...,
+        pk: int | None = None,
+    ) -> None:
+        chain = writer.chain
+        chain.webhooks = Webhook.objects.filter(project_id=self.project_id, active=True).exists()
+        chain.save(update_fields=["webhooks"])
+        writer.append(
+            action=action,
+            actor=actor,
+            target={"type": "webhook", "webhook": pk or self.pk},
+            before=before,
+            after=self.fields() if after is ... else after,
+        )
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Gave up"
+    CANCELLED = "cancelled", "Not sent (endpoint paused)"
+
+
+class Delivery(models.Model):
+    """One event sent to one endpoint, with its attempts. Not audited: derived from the
+    event, which is. ``uid`` is the ``Claims-Delivery`` header, the same on every attempt,
+    so that a receiver can tell a retry or a replay from a new delivery."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    # Plain integers, not a foreign key: the log outlives what it describes.
+    event_id = models.BigIntegerField()
+    seq = models.PositiveBigIntegerField()
+    action = models.CharField(max_length=40)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True)
+    last_attempt_at = models.DateTimeField(null=True)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # claims.webhooks.enqueue_deliveries: one delivery of an event per endpoint.
+            models.UniqueConstraint(fields=["webhook", "event_id"], name="delivery_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} to {self.webhook_id} ({self.status})"
+
+
+# --- Evidence snapshots ---
+
+
+class PageState(models.TextChoices):
+    """What a check of an evidence page found, against the check before it."""
+
+    OK = "ok", "Fetched"
+    CHANGED = "changed", "Page changed"
+    MOVED = "moved", "Moved"
+    DEAD = "dead", "Page gone"
+    REFUSED = "refused", "Not fetched"
+    ERROR = "error", "Could not be read"
+
+
+# A check that found one of these since the page was last read well makes the verdicts on
+# its claim due, as new evidence does (``EvidenceSnapshot.record``).
+FLAGGED_STATES = frozenset({PageState.CHANGED, PageState.MOVED, PageState.DEAD})
+# The checks that read the page's text: a later one is compared with the latest of these.
+READ_STATES = frozenset({PageState.OK, PageState.CHANGED, PageState.MOVED})
+# ``claims.snapshots`` imports the models, so the models name its task rather than import
+# it (as ``claims.log.chain`` names the chain's model): imports run one way.
+SNAPSHOT_TASK = "claims.snapshots.snapshot_evidence"
+
+
+def snapshot_later(evidence_id: int) -> None:
+    """Queue the first snapshot of new evidence (after its transaction commits; robustly:
+    a queue that fails leaves the evidence saved, and the re-check reads it later)."""
+    if settings.CLAIMS_SNAPSHOT_EVIDENCE:
+        import_string(SNAPSHOT_TASK).enqueue(evidence_id)
+
+
+def same_place(first: str, second: str) -> bool:
+    """Whether two addresses are one page: http or https, a "www." and a trailing slash or
+    fragment aside, which sites add and drop without moving anything."""
+
+    def place(url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        return host, parts.path.rstrip("/"), parts.query
+
+    try:
+        return place(first) == place(second)
+    except ValueError:
+        return first == second
+
+
+class EvidenceSnapshot(models.Model):
+    """One check of an evidence page: what was there, read by ``claims.snapshots``.
+
+    Derived data from the web, not anyone's action: written without an event of its own.
+    Every check is kept; the evidence's current state is its latest. A check that finds the
+    page changed, moved or gone since it was last read well reopens the verdicts on the
+    claim, and that is a change of what the team is asked to do: one event
+    (``Action.EVIDENCE_PAGE_CHANGED``), as ``record`` writes it.
+    """
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="snapshots")
+    fetched_at = models.DateTimeField(default=timezone.now)
+    final_url = models.URLField(max_length=2000, blank=True)  # after redirects
+    state = models.CharField(max_length=8, choices=PageState.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    text = models.TextField(blank=True)  # the page's main text, as extracted
+    sha256 = models.CharField(max_length=64, blank=True)  # of ``text``, UTF-8
+    # Where the evidence's quote stands in ``text`` (null when it has no quote, or was not
+    # read); ``quote_found`` False: the quote is not on the page.
+    quote_found = models.BooleanField(null=True, blank=True)
+    quote_start = models.PositiveIntegerField(null=True, blank=True)
+    quote_end = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    # Changed: the unified diff of ``text`` against the previous text that was read.
+    diff = models.TextField(blank=True)
+    # The check reopened the claim's verdicts (and wrote the event that says so).
+    flagged = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["evidence", "pk"]
+        indexes = [
+            # snapshots.stale_evidence() and the panel read each evidence's latest check.
+            models.Index(fields=["evidence", "-id"], name="snapshot_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence_id} {self.state} at {self.fetched_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def read(self) -> bool:
+        return self.state in READ_STATES
+
+    @property
+    def moved_elsewhere(self) -> bool:
+        """The page was read at an address other than the evidence's own."""
+        return bool(self.final_url) and not same_place(self.final_url, self.evidence.url)
+
+    @classmethod
+    def record(cls, observed: EvidenceSnapshot) -> EvidenceSnapshot:
+        """Keep ``observed`` (an unsaved check of its evidence's page: ok, dead, refused
+        or error, as fetched), judged against the checks before it: moved when read at
+        another address than the last time (the evidence's own, the first time), changed
+        when its text differs from the last text read, with the diff. One transaction,
+        the chain head locked first (checks of one project are judged one at a time).
+
+        The first check is the baseline, and never reopens anything (adding the evidence
+        did). A later one that finds the page changed, moved, or gone after it was read
+        makes the claim's verdicts due, as new evidence does, with one event; so does
+        nothing on evidence removed since, or on a claim a revision retired."""
+        evidence = observed.evidence
+        claim = evidence.claim
+        project = claim.article.project
+        with writing(project) as writer:
+            current = Evidence.objects.get(pk=evidence.pk)
+            earlier = cls.objects.filter(evidence=evidence).order_by("-pk")
+            previous = earlier.first()
+            last_read = earlier.filter(state__in=READ_STATES).first()
+            if observed.read:
+                baseline = last_read.final_url if last_read is not None else evidence.url
+                if not same_place(observed.final_url, baseline):
+                    observed.state = PageState.MOVED
+                if last_read is not None and last_read.sha256 != observed.sha256:
+                    observed.diff = text_diff(last_read, observed)
+                    if observed.state == PageState.OK:
+                        observed.state = PageState.CHANGED
+            observed.flagged = (
+                last_read is not None
+                and observed.state in FLAGGED_STATES
+                # A page found gone is news once, not at every check while it stays gone.
+                and not (
+                    observed.state == PageState.DEAD
+                    and previous is not None
+                    and previous.state == PageState.DEAD
+                )
+                and current.removed_at is None
+                and Claim.all_objects.filter(pk=claim.pk, retired_in__isnull=True).exists()
+            )
+            observed.save()
+            if not observed.flagged or last_read is None:
+                writer.skip()  # a check that changes nothing anyone is asked to do
+                return observed
+            claim.evidence_changed()
+            writer.append(
+                action=Action.EVIDENCE_PAGE_CHANGED,
+                actor=None,  # the scheduled re-check, not a person
+                target={**claim.target(), "type": "evidence", "evidence": evidence.pk},
+                before={"url": last_read.final_url, "sha256": last_read.sha256},
+                after={
+                    "url": evidence.url,
+                    "title": evidence.title,
+                    "page": observed.described,
+                    "final_url": observed.final_url,
+                    "sha256": observed.sha256,
+                    "quote_found": observed.quote_found,
+                    "snapshot": observed.pk,
+                },
+                article_id=claim.article_id,
+                claim_id=claim.pk,
+            )
+        return observed
+
+    @property
+    def described(self) -> str:
+        """What the check found, in words: "changed", "is gone (404)", "moved to ..."."""
+        if self.state == PageState.DEAD:
+            return f"is gone ({self.http_status or self.error})"
+        if self.state == PageState.MOVED:
+            return f"moved to {self.final_url}"
+        return "changed" if self.state == PageState.CHANGED else str(self.get_state_display())
+
+
+def text_diff(before: EvidenceSnapshot, after: EvidenceSnapshot) -> str:
+    """The unified diff of two checks' texts, line by line, dated."""
+    lines = difflib.unified_diff(
+        before.text.splitlines(),
+        after.text.splitlines(),
+        fromfile=f"{before.final_url} {before.fetched_at:%Y-%m-%d %H:%M}",
+        tofile=f"{after.final_url} {after.fetched_at:%Y-%m-%d %H:%M}",
+        lineterm="",
+    )
+    return "\n".join(lines)

@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from claims import alignment
+from claims import alignment, recurring
 from claims.alignment import Alignment, Span
 from claims.importer import ImportRejected, Prepared, prepare, store_text
 from claims.log.actions import Action
@@ -171,6 +171,8 @@ def apply_revision(
             raise StaleRevision()
         before = {"version": article.version, "sha256": article.sha256, "title": article.title}
         after = _store(article, revision, user, title)
+        reworded = [(c[0], c[1], c[2]) for c in [*after["edited"], *after["added"]]]
+        recurring.reindex(project, article, reworded, after["removed"])  # derived: no event
         writer.append(
             action=Action.ARTICLE_REVISED,
             actor=user,

@@ -54,11 +54,14 @@ INSTALLED_APPS = [
     "django.forms",  # its widget templates, for the FormRenderer below
     "django_htmx",
     "axes",
+    "ninja",  # the API docs' own Swagger UI files and template, not a CDN (claims/api)
+    "django_tasks_db",  # the task queue in the database (claims/tasks.py)
     "claims",
 ]
 
 MIDDLEWARE = [
     "claims.middleware.ErrorHeadersMiddleware",
+    "claims.api.problems.ProblemMiddleware",  # /api/ answers errors as problem details
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -272,6 +275,18 @@ CSRF_TRUSTED_ORIGINS = [
 
 # The largest article file accepted, checked before the whole file is read.
 CLAIMS_MAX_IMPORT_BYTES = int(os.environ.get("CLAIMS_MAX_IMPORT_BYTES", str(16 * 1024 * 1024)))
+# claims/fetching.py: pages fetched from the web (URL imports, evidence snapshots). The
+# timeout is for the whole fetch. ALLOW_PRIVATE: True, or a list of networks, lets a fetch
+# reach addresses that are not public (tests on 127.0.0.1); never in production.
+CLAIMS_FETCH_MAX_BYTES = int(os.environ.get("CLAIMS_FETCH_MAX_BYTES", str(10 * 1024 * 1024)))
+CLAIMS_FETCH_TIMEOUT = float(os.environ.get("CLAIMS_FETCH_TIMEOUT", "10"))
+CLAIMS_FETCH_MAX_REDIRECTS = int(os.environ.get("CLAIMS_FETCH_MAX_REDIRECTS", "5"))
+CLAIMS_FETCH_ALLOW_PRIVATE: bool | list[str] = env_bool("CLAIMS_FETCH_ALLOW_PRIVATE")
+# Evidence snapshots (claims/snapshots.py): new evidence's page is fetched in the background
+# (off: nothing is fetched), and `manage.py recheck_evidence` re-checks pages whose last
+# check is older than this many days.
+CLAIMS_SNAPSHOT_EVIDENCE = env_bool("CLAIMS_SNAPSHOT_EVIDENCE", True)
+CLAIMS_RECHECK_EVIDENCE_DAYS = int(os.environ.get("CLAIMS_RECHECK_EVIDENCE_DAYS", "30"))
 
 LOGGING = {
     "version": 1,
@@ -288,3 +303,20 @@ LOGGING = {
 # The import preview carries the decoded text back in a form field; let a form hold an
 # article at the import limit (UTF-8 text can grow when re-encoded as form data).
 DATA_UPLOAD_MAX_MEMORY_SIZE = CLAIMS_MAX_IMPORT_BYTES * 3 + 64 * 1024
+
+# Background work (claims/tasks.py): Django's tasks, queued in the database and run by
+# `manage.py db_worker` (a distributed backend can replace it). Imports larger than
+# IMPORT_BACKGROUND_BYTES run there; a job whose worker is silent for JOB_STALE_SECONDS
+# (longer than any step, an import's one transaction included) is run again, up to
+# JOB_ATTEMPTS times, then reported failed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+CLAIMS_IMPORT_BACKGROUND_BYTES = int(
+    os.environ.get("CLAIMS_IMPORT_BACKGROUND_BYTES", str(1024 * 1024))
+)
+CLAIMS_JOB_STALE_SECONDS = int(os.environ.get("CLAIMS_JOB_STALE_SECONDS", "600"))
+CLAIMS_JOB_ATTEMPTS = int(os.environ.get("CLAIMS_JOB_ATTEMPTS", "3"))
+# Webhooks (claims/webhooks.py): seconds before each retry of a failed delivery, and the
+# failed attempts in a row after which an endpoint is paused.
+CLAIMS_WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 43200]
+CLAIMS_WEBHOOK_PAUSE_AFTER = int(os.environ.get("CLAIMS_WEBHOOK_PAUSE_AFTER", "10"))
+CLAIMS_WEBHOOK_TIMEOUT = float(os.environ.get("CLAIMS_WEBHOOK_TIMEOUT", "10"))

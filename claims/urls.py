@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from claims.api.v1 import api
 from claims.views import (
     articles,
     audit,
@@ -14,9 +15,16 @@ from claims.views import (
     help,
     history,
     imports,
+    jobs,
+    links,
     members,
     projects,
+    register,
     revisions,
+    snapshots,
+    sources,
+    tokens,
+    webhooks,
 )
 
 urlpatterns = [
@@ -66,6 +74,12 @@ urlpatterns = [
         claims.evidence_remove,
         name="evidence-remove",
     ),
+    # Evidence snapshots: the page as it was read (claims/snapshots.py).
+    path(
+        "p/<slug:slug>/evidence/<int:evidence_id>/snapshot/",
+        snapshots.evidence_snapshot,
+        name="evidence-snapshot",
+    ),
     path("p/<slug:slug>/import/", imports.article_import, name="article-import"),
     path(
         "p/<slug:slug>/a/<int:article_id>/revise/",
@@ -91,6 +105,8 @@ urlpatterns = [
         name="project-consensus-export",
     ),
     path("p/<slug:slug>/queue/", consensus.queue, name="queue"),
+    # The claim register and its exports (?format=csv|json), with search (claims/search.py).
+    path("p/<slug:slug>/claims/", register.claim_register, name="claim-register"),
     path("p/<slug:slug>/due/", due.due_queue, name="due-queue"),
     path("p/<slug:slug>/settings/recheck/", due.recheck_settings, name="recheck-settings"),
     path("p/<slug:slug>/c/<int:claim_id>/adjudicate/", consensus.adjudicate, name="adjudicate"),
@@ -104,5 +120,25 @@ urlpatterns = [
     path("p/<slug:slug>/events/<int:seq>/revert/", history.event_revert, name="event-revert"),
     path("p/<slug:slug>/audit/export/", audit.audit_export, name="audit-export"),
     path("p/<slug:slug>/audit/public-key.pem", audit.audit_public_key, name="audit-public-key"),
+    # Background jobs and webhooks (claims/tasks.py, claims/webhooks.py).
+    path("p/<slug:slug>/jobs/<int:job_id>/", jobs.job_detail, name="job-detail"),
+    path("p/<slug:slug>/webhooks/", webhooks.webhook_list, name="webhook-list"),
+    path(
+        "p/<slug:slug>/webhooks/<int:webhook_id>/", webhooks.webhook_detail, name="webhook-detail"
+    ),
+    path(
+        "p/<slug:slug>/webhooks/<int:webhook_id>/<str:verb>/",
+        webhooks.webhook_action,
+        name="webhook-action",
+    ),
+    # The JSON API (claims/api/) and personal access tokens (claims/tokens.py).
+    path("api/v1/", api.urls),
+    path("p/<slug:slug>/tokens/", tokens.token_list, name="token-list"),
+    path("p/<slug:slug>/tokens/<int:token_id>/revoke/", tokens.token_revoke, name="token-revoke"),
+    # Recurring claims and sources (claims/recurring.py).
+    path("p/<slug:slug>/c/<int:claim_id>/same/", links.claim_same, name="claim-same"),
+    path("p/<slug:slug>/c/<int:claim_id>/adopt/", links.claim_adopt, name="claim-adopt"),
+    path("p/<slug:slug>/links/<int:link_id>/decide/", links.link_decide, name="link-decide"),
+    path("p/<slug:slug>/sources/", sources.source_list, name="sources"),
     path("admin/", admin.site.urls),
 ]

@@ -160,7 +160,7 @@ def test_utf8_bom_is_accepted() -> None:
         (lambda tmp: write(tmp / "u16.txt", "Hello.".encode("utf-16")), "UTF-16"),
         (lambda tmp: write(tmp / "big.txt", b"Word. " * 400), "larger than the import limit"),
         (lambda tmp: write(tmp / "nosent.txt", b"Introduction\n\nBackground\n"), "No sentences"),
-        (lambda tmp: write(tmp / "a.pdf", b"%PDF-1.4 Hello."), "cannot be imported"),
+        (lambda tmp: write(tmp / "a.rtf", b"{\\rtf1 Hello.}"), "cannot be imported"),
         (lambda tmp: write(tmp / "ctrl.txt", b"Hello\x07 world."), "control characters"),
         (lambda tmp: tmp, "not a regular file"),
     ],

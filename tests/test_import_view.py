@@ -211,10 +211,10 @@ INVALID = [
         id="latin-1",
     ),
     pytest.param(
-        {"file": ("report.pdf", b"%PDF-1.7")},
+        {"file": ("report.rtf", b"{\\rtf1 Hello.}")},
         "file",
-        "Files of type .pdf cannot be imported; use .txt, .md or .html.",
-        id="pdf",
+        "Files of type .rtf cannot be imported; use .txt, .md or .html.",
+        id="rtf",
     ),
     pytest.param(
         {"text": SHORT_TEXT, "source_url": "javascript:alert(1)"},

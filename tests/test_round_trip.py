@@ -113,8 +113,9 @@ def test_round_trip_query_counts_do_not_grow(project: Project, bob: Any) -> None
     # verdicts, evidence and recent history.
     assert small["panel"] == 7
     # Session, user, the claim; the write (begin, chain head, verdict, its insert or update,
-    # the event, the head's update, commit); the claim's verdicts, citations and history.
-    assert small["verdict"] == small["verdict changed"] == 13
+    # the event, the head's update, commit, and the flag on the same claim elsewhere:
+    # claims.models.flag_same_claims); the claim's verdicts, citations and history.
+    assert small["verdict"] == small["verdict changed"] == 14
     # The write is begin, chain head, savepoint, the insert, release, the claim's evidence
     # clock, the event, the head, commit; then verdicts, evidence and history, and the
     # citations of the highlight when the verdict came due.

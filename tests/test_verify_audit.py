@@ -30,7 +30,19 @@ from claims.log.history import describe
 from claims.log.revert import plan
 from claims.log.state import State, VerdictState
 from claims.log.verify_export import GENESIS_HASH, canonical_json, event_hash
-from claims.models import AuditEvent, Claim, Evidence, Project, Role, Verdict
+from claims.models import (
+    ApiToken,
+    AuditEvent,
+    Claim,
+    ClaimLink,
+    Evidence,
+    EvidenceSnapshot,
+    Member,
+    Project,
+    Role,
+    Verdict,
+    Webhook,
+)
 from claims.revising import apply_revision, prepare_revision, unlink
 from tests.base import run_on_sqlite_file
 from tests.factories import make_article, make_project, make_user
@@ -130,7 +142,10 @@ def story(project: Project, article: Any, alice: Any, bob: Any, carol: Any, rita
     left.set_verdict(carol, "supported")
     right.set_verdict(carol, "disputed")
     right.set_verdict(alice, "outdated")
-    right.add_evidence(carol, url="https://example.org/c", stance="context")
+    page = right.add_evidence(carol, url="https://example.org/c", stance="context")
+    # Evidence snapshots: its page read, then found changed (the re-check's one event).
+    for text in ("as read", "as changed"):
+        EvidenceSnapshot.record(EvidenceSnapshot(evidence=page, state="ok", text=text, sha256=text))
     left.merge_next(rita, expected_version=left.version)
     # Revisions: a text revised (edited, removed and added claims); an edited claim
     # unlinked, and the unlink reverted (which links it again).
@@ -142,6 +157,23 @@ def story(project: Project, article: Any, alice: Any, bob: Any, carol: Any, rita
     assert edited is not None
     unlink(edited, rita, expected_version=edited.version)
     undo(project, "claim.unlinked", rita)
+    # Recurring claims: a link between two articles' claims confirmed, the confirmation
+    # reverted (the link proposed again), then rejected.
+    a, b = sorted((left.pk, notes.claims.order_by("start").first().pk))
+    link, _new = ClaimLink.objects.get_or_create(claim_a_id=a, claim_b_id=b, defaults={"score": 70})
+    link.decide(rita, "confirmed", expected_version=link.version)
+    undo(project, "claim.same_confirmed", rita)
+    link.refresh_from_db()
+    link.decide(rita, "rejected", expected_version=link.version)
+    # API tokens: one made, and revoked.
+    token, _secret = ApiToken.issue(Member.of(project, bob), name="script", role="viewer", days=7)
+    token.revoke(bob)
+    # Webhooks: registered, changed, paused, resumed and removed.
+    hook = Webhook.register(project, alice, url="https://hooks.example.com/a", events=["verdict"])
+    hook.change(alice, url="https://hooks.example.com/b", events=["claim"])
+    hook.pause(alice)
+    hook.resume(alice)
+    hook.remove(alice)
     # Members: added, role changed, removed.
     dana = make_user("dana")
     project.set_member(dana, "viewer", actor=alice)
@@ -182,7 +214,7 @@ def test_an_honest_history_with_every_action_is_intact(story: Story) -> None:
         AuditEvent.objects.filter(chain__project=story.project).values_list("action", flat=True)
     )
     assert actions >= set(Action)
-    assert AuditEvent.objects.filter(body__contains='"reverts":').count() == 6
+    assert AuditEvent.objects.filter(body__contains='"reverts":').count() == 7
     out = verify("--project", "demo")
     assert f"demo: intact, {head(story.project)} events" in out
 

@@ -34,6 +34,8 @@ class Action(StrEnum):
     EVIDENCE_ADDED = "evidence.added"
     EVIDENCE_REMOVED = "evidence.removed"
     EVIDENCE_RESTORED = "evidence.restored"
+    # Evidence snapshots: a re-check found the evidence's page changed, moved or gone.
+    EVIDENCE_PAGE_CHANGED = "evidence.page_changed"
     CLAIM_SPAN_CORRECTED = "claim.span_corrected"
     CLAIM_SPLIT = "claim.split"
     CLAIM_MERGED = "claim.merged"
@@ -51,6 +53,19 @@ class Action(StrEnum):
     PROJECT_CREATED = "project.created"
     PROJECT_FRESHNESS_CHANGED = "project.freshness_changed"
     AUDIT_EXPORTED = "audit.exported"
+    # Webhooks (models.Webhook): an admin's changes, and the worker's pause after failures.
+    WEBHOOK_ADDED = "webhook.added"
+    WEBHOOK_CHANGED = "webhook.changed"
+    WEBHOOK_PAUSED = "webhook.paused"
+    WEBHOOK_RESUMED = "webhook.resumed"
+    WEBHOOK_REMOVED = "webhook.removed"
+    # Personal access tokens for the JSON API (models.ApiToken): created and revoked.
+    TOKEN_CREATED = "token.created"
+    TOKEN_REVOKED = "token.revoked"
+    # Recurring claims: a reviewer decides whether two articles' claims are the same claim.
+    SAME_CLAIM_CONFIRMED = "claim.same_confirmed"
+    SAME_CLAIM_REJECTED = "claim.same_rejected"
+    SAME_CLAIM_REOPENED = "claim.same_reopened"
 
 
 class Group(StrEnum):
@@ -78,6 +93,7 @@ class Undo(Enum):
     UNMERGE = "the two claims apart again, with their verdicts"
     RELINK = "the claims linked again"
     UNLINK = "the claims unlinked again"
+    SAME_CLAIM = "the same-claim link as it was decided"
 
 
 class RevertBy(Enum):
@@ -115,7 +131,13 @@ def _right_before(body: dict[str, Any]) -> int:
     return right
 
 
+def _same_claim_other(body: dict[str, Any]) -> int:
+    other: int = body["target"]["other"]
+    return other
+
+
 ANALYST_VERDICT = Revert(Undo.VERDICT, RevertBy.ACTOR)
+SAME_CLAIM = Revert(Undo.SAME_CLAIM, RevertBy.REVIEWER)
 ADJUDICATION = Revert(Undo.ADJUDICATION, RevertBy.REVIEWER)
 
 RULES: dict[Action, Rule] = {
@@ -161,6 +183,15 @@ RULES: dict[Action, Rule] = {
         "restored evidence: {after:evidence}",
         state.evidence_restored,
         Revert(Undo.REMOVE_EVIDENCE, RevertBy.ACTOR_OR_ADMIN),
+        Group.EVIDENCE,
+    ),
+    # Written by the re-check (no actor): the claim's verdicts come due, as with new
+    # evidence. Not folded (the fold holds no pages) and not revertable: the page is as
+    # the web has it, whatever anyone undoes.
+    Action.EVIDENCE_PAGE_CHANGED: Rule(
+        "found that the page of evidence {after:evidence} {after[page]}",
+        None,
+        None,
         Group.EVIDENCE,
     ),
     Action.CLAIM_SPAN_CORRECTED: Rule(
@@ -274,6 +305,53 @@ RULES: dict[Action, Rule] = {
         None,
         None,
         Group.AUDIT,
+    ),
+    # Webhooks change nothing the fold holds; their deliveries are not audited (they are
+    # derived from the events, which are).
+    Action.WEBHOOK_ADDED: Rule("added a webhook to {after[url]}", None, None, None),
+    Action.WEBHOOK_CHANGED: Rule(
+        "changed the webhook to {before[url]} (now {after[url]})", None, None, None
+    ),
+    Action.WEBHOOK_PAUSED: Rule("paused the webhook to {after[url]}", None, None, None),
+    Action.WEBHOOK_RESUMED: Rule("resumed the webhook to {after[url]}", None, None, None),
+    Action.WEBHOOK_REMOVED: Rule("removed the webhook to {before[url]}", None, None, None),
+    # Tokens change nothing the fold holds; a revoked token is not brought back (a new one
+    # is made instead).
+    Action.TOKEN_CREATED: Rule(
+        "created the API token {target[token]} “{after[name]}” ({after[role]}, until "
+        "{after[expires]})",
+        None,
+        None,
+        None,
+    ),
+    Action.TOKEN_REVOKED: Rule(
+        "revoked the API token {target[token]} “{before[name]}” of {target[owner]}",
+        None,
+        None,
+        None,
+    ),
+    # The links are not folded: proposals are derived data (claims.recurring), and a
+    # decision changes no claim, verdict or evidence that the fold holds.
+    Action.SAME_CLAIM_CONFIRMED: Rule(
+        "confirmed that claim {target[other]} in another article is the same claim",
+        None,
+        SAME_CLAIM,
+        Group.CLAIM,
+        other_claim=_same_claim_other,
+    ),
+    Action.SAME_CLAIM_REJECTED: Rule(
+        "rejected the proposal that claim {target[other]} in another article is the same claim",
+        None,
+        SAME_CLAIM,
+        Group.CLAIM,
+        other_claim=_same_claim_other,
+    ),
+    Action.SAME_CLAIM_REOPENED: Rule(
+        "put the link with claim {target[other]} back as proposed (was {before[state]})",
+        None,
+        SAME_CLAIM,
+        Group.CLAIM,
+        other_claim=_same_claim_other,
     ),
 }
 

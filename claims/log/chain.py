@@ -8,7 +8,7 @@ verification half (:class:`ChainCheck`) is pure; ``claims.log.integrity`` builds
 to check the rest of what ``verify_audit`` checks.
 
 This module imports neither the models (they import it) nor the HTTP layer: the
-middleware sets and reads the two context variables below.
+middleware and the API set and read the context variables below.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from claims.log.actions import Action
 from claims.log.verify_export import GENESIS_HASH as GENESIS_HASH  # re-exported for the models
@@ -45,10 +47,16 @@ class AuditError(RuntimeError):
 # The model whose row is the head of a project's chain. Found through the app registry,
 # not imported: the models import this module, and imports run one way.
 CHAIN_MODEL = "claims.AuditChain"
+# Called with each committed event of a project that has an active webhook (the chain
+# head's ``webhooks`` flag): it enqueues the deliveries. Named, not imported, likewise.
+DELIVER = "claims.tasks.enqueue_deliveries"
 
 # The client's operation id for the write this request makes, recorded in its audit event
 # so that a client can match acknowledged writes to events (set by the middleware).
 operation_id: ContextVar[str | None] = ContextVar("operation_id", default=None)
+# The public prefix of the API token this request came with (set by claims.api's
+# authentication), recorded in its audit event: which token made a change.
+api_token: ContextVar[str | None] = ContextVar("api_token", default=None)
 # Set once this request's change is committed, so that a database that fails afterwards
 # (while rendering the answer) is not reported as "nothing was saved" (read by the
 # middleware).
@@ -101,6 +109,9 @@ class Writer:
         op = operation_id.get()
         if op is not None:
             data["op"] = op  # the client's operation id, to match acknowledged writes
+        token = api_token.get()
+        if token is not None:
+            data["token"] = token  # the API token's prefix: which token made the change
         body = canonical_json(data)
         event = chain.events.create(
             seq=seq,
@@ -142,6 +153,9 @@ def writing(project: Project) -> Iterator[Writer]:
         count = len(writer.events)
         if count != 1 and not (count == 0 and writer.skipped):
             raise AuditError(f"A change must write exactly one audit event; it wrote {count}.")
+        if writer.events and chain.webhooks:
+            # Sent once the change is committed; never for one that is rolled back.
+            transaction.on_commit(partial(import_string(DELIVER), writer.events[0]))
     if writer.events and not transaction.get_connection().in_atomic_block:
         write_committed.set(True)  # the change is durable, whatever happens next
 

@@ -25,6 +25,7 @@ from claims.models import (
     Adjudication,
     AuditEvent,
     Claim,
+    ClaimLink,
     Evidence,
     Project,
     Status,
@@ -33,7 +34,7 @@ from claims.models import (
 )
 
 # What a revert's change returns: the claim, the assessment as written, or nothing (evidence).
-Reverted = Claim | Verdict | Adjudication | None
+Reverted = Claim | Verdict | Adjudication | ClaimLink | None
 
 
 class NotRevertable(ValueError):
@@ -320,6 +321,28 @@ def _unmerge_plan(project: Project, seq: int, body: dict[str, Any]) -> Plan:
     )
 
 
+def _same_claim_plan(project: Project, seq: int, body: dict[str, Any]) -> Plan:
+    """Put a same-claim link back in the state the decision found it in."""
+    link = (
+        ClaimLink.objects.select_related("claim_a__article")
+        .filter(pk=body["target"]["link"], claim_a__article__project=project)
+        .first()
+    )
+    if link is None:
+        raise NotRevertable("The link no longer exists: one of its claims is gone.")
+    link.claim_a.article.project = project
+    before = body["before"]["state"]
+    return Plan(
+        seq,
+        f"the decision on the link between claims {link.claim_a_id} and {link.claim_b_id}",
+        {"state": link.state},
+        {"state": before},
+        link.version,
+        link.state != body["after"]["state"],
+        lambda user, version: link.decide(user, before, expected_version=version, reverts=seq),
+    )
+
+
 PLANS: dict[Undo, Callable[[Project, int, dict[str, Any]], Plan]] = {
     Undo.VERDICT: partial(_status_plan, adjudication=False),
     Undo.ADJUDICATION: partial(_status_plan, adjudication=True),
@@ -330,4 +353,5 @@ PLANS: dict[Undo, Callable[[Project, int, dict[str, Any]], Plan]] = {
     Undo.UNMERGE: _unmerge_plan,
     Undo.RELINK: partial(_link_plan, relink=True),
     Undo.UNLINK: partial(_link_plan, relink=False),
+    Undo.SAME_CLAIM: _same_claim_plan,
 }

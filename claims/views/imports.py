@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat, pluralize
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
+from claims import tasks
 from claims.access import member_for
 from claims.forms import ConfirmImportForm, ImportForm
 from claims.http import AuthedRequest, respond
@@ -46,6 +50,8 @@ def _article_import(
         return _page(request, project, form, status=413)
     if request.POST.get("step") == "confirm":
         return _confirm(request, project)
+    if tasks.runs_in_background(_given_size(request)):
+        return _in_background(request, project)
     form = ImportForm(request.POST, request.FILES)
     form.is_valid()
     return _page(request, project, form)
@@ -77,6 +83,48 @@ def _confirm(request: AuthedRequest, project: Project) -> HttpResponse:
     for message in confirm.non_field_errors():
         form.add_error(None, message)
     return _page(request, project, form)
+
+
+# Background imports (claims/tasks.py) ---------------------------------------------------
+
+
+class BackgroundImportForm(ImportForm):
+    """Step one for a text above ``CLAIMS_IMPORT_BACKGROUND_BYTES``: read and checked here,
+    segmented and stored by the worker (no preview: preparing it is the slow part)."""
+
+    source: tuple[bytes, str] | None = None
+
+    def clean(self) -> dict[str, Any]:
+        forms.Form.clean(self)  # not ImportForm's: it would segment the text here
+
+        def keep(data: bytes, filename: str) -> None:
+            self.source = (data, filename)
+
+        self.read_source(keep)
+        return self.cleaned_data
+
+
+def _given_size(request: AuthedRequest) -> int:
+    upload = request.FILES.get("file")
+    return upload.size or 0 if upload is not None else len(request.POST.get("text", ""))
+
+
+def _in_background(request: AuthedRequest, project: Project) -> HttpResponse:
+    form = BackgroundImportForm(request.POST, request.FILES)
+    if not form.is_valid() or form.source is None:
+        return _page(request, project, form)
+    data, filename = form.source
+    job = tasks.start_import(
+        project,
+        request.user,
+        data,
+        filename=filename,
+        published_on=form.cleaned_data["published_on"],
+        html=None if filename else False,  # as the preview's confirm step imports pasted text
+        metadata=form.metadata(),
+    )
+    url = reverse("job-detail", args=[project.slug, job.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _limit() -> str:

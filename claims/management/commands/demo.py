@@ -5,7 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from claims.importer import import_article
 from claims.models import Project, Role
+from claims.tasks import recover
 
 SEEDS_DIR = settings.BASE_DIR / "seeds"
 DEMO_SLUG = "russia-china"
@@ -85,7 +91,34 @@ class Command(BaseCommand):
             )
         if not options["no_serve"]:
             self.stdout.write(f"\nServing on http://{options['addrport']}/  (Ctrl-C stops)\n")
-            call_command("runserver", options["addrport"], use_reloader=False)
+            with self.worker():
+                call_command("runserver", options["addrport"], use_reloader=False)
+
+    @contextmanager
+    def worker(self) -> Iterator[None]:
+        """The background worker (imports, webhooks) beside the server, stopped with it."""
+        recover()  # jobs a killed demo left running
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                str(settings.BASE_DIR / "manage.py"),
+                "db_worker",
+                "--no-reload",
+                "--verbosity",
+                "0",
+            ],
+            cwd=settings.BASE_DIR,
+        )
+        # A terminated demo stops its worker too: SIGTERM unwinds like Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            yield
+        finally:
+            worker.terminate()  # it finishes the task under way, then exits
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
 
     def users(self) -> dict[str, Any]:
         User = get_user_model()

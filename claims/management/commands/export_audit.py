@@ -9,7 +9,7 @@ Streams an export to stdout or a file and records it as one ``audit.exported`` e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from claims.log import signing
 from claims.log.export import FORMATS, Filters, start_export
 from claims.models import Article, Project
+from claims.progress import Progress
 
 
 def iso_date(value: str) -> dt.date:
@@ -52,13 +53,16 @@ class Command(BaseCommand):
             export = start_export(project, options["format"], filters, actor=None)
         except (signing.SigningKeyMissing, OSError) as error:
             raise CommandError(str(error)) from None
-        if options["output"]:
-            self.write_file(Path(options["output"]), export.chunks)
-            where = options["output"]
-        else:
-            for chunk in export.chunks:
-                self.stdout.write(chunk, ending="")
-            where = "stdout"
+        progress = Progress(f"Exporting {project.slug}", export.count, stream=self.stderr)
+        with progress:
+            chunks = self.counted(export.chunks, progress)
+            if options["output"]:
+                self.write_file(Path(options["output"]), chunks)
+                where = options["output"]
+            else:
+                for chunk in chunks:
+                    self.stdout.write(chunk, ending="")
+                where = "stdout"
         self.stderr.write(
             f"Exported {export.count} {'events' if export.format in ('jsonl', 'csv') else 'items'}"
             f" of {project.slug} as {export.format} to {where}; recorded as event "
@@ -77,6 +81,12 @@ class Command(BaseCommand):
         if since and until and since > until:
             raise CommandError("--until is before --since.")
         return Filters(article=article, since=since, until=until, actor=actor or None)
+
+    def counted(self, chunks: Iterable[str], progress: Progress) -> Iterator[str]:
+        """The chunks, each counted as the lines (about one per item) it holds."""
+        for chunk in chunks:
+            progress.advance(chunk.count("\n"))
+            yield chunk
 
     def write_file(self, path: Path, chunks: Iterable[str]) -> None:
         """Write the stream; on failure remove the partial file rather than leave half."""

@@ -1,4 +1,5 @@
 """python manage.py import_article PATH|- --project SLUG [--published YYYY-MM-DD]
+python manage.py import_article --url ADDRESS --project SLUG [--published YYYY-MM-DD]
 python manage.py import_article PATH|- --revises ARTICLE_ID [--dry-run] [--unrelated]
 
 Prints what was imported, then everything the importer was not sure of (undated citations,
@@ -17,8 +18,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from claims.importer import ImportRejected, Prepared, import_prepared, prepare, read_limited
+from claims.extraction import prepare_document, prepare_from_url, prepare_text
+from claims.importer import ImportRejected, Prepared, import_prepared, read_limited
 from claims.models import Article, Project
+from claims.progress import Progress
 from claims.revising import Revision, apply_revision, prepare_revision
 
 
@@ -30,10 +33,18 @@ def iso_date(value: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "Import an article (.txt, .md or .html, or - for standard input) into a project."
+    help = (
+        "Import an article (.txt, .md, .html, .pdf or .docx, - for standard input, or --url "
+        "for a web page) into a project."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", help="file to import, or - to read standard input")
+        parser.add_argument(
+            "path", nargs="?", help="file to import (.txt, .md, .html, .pdf, .docx), or - for stdin"
+        )
+        parser.add_argument(
+            "--url", default="", help="import the web page (or PDF, DOCX) at this address instead"
+        )
         parser.add_argument("--project", help="project slug (not needed with --revises)")
         parser.add_argument(
             "--revises",
@@ -68,6 +79,8 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"There is no user named {options['actor']!r}.")
         if options["revises"] is not None:
+            if options["url"] or not options["path"]:
+                raise CommandError("--revises takes a file (or - for standard input).")
             self.revise(options, actor)
             return
         if not options["project"]:
@@ -75,19 +88,15 @@ class Command(BaseCommand):
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"There is no project with the slug {options['project']!r}.")
-        path = options["path"]
+        path = options["url"] or options["path"]
+        if bool(options["url"]) == bool(options["path"]):
+            raise CommandError("Give a file to import, or --url ADDRESS: one of them.")
         try:
-            data, filename = self.read(path)
-            prepared = prepare(data, filename=filename, published_on=published_on)
-            article, created = import_prepared(
-                project,
-                prepared,
-                actor=actor,
-                title=options["title"],
-                author=options["author"],
-                publication=options["publication"],
-                source_url=options["source_url"],
-            )
+            with Progress(f"Importing {path}", 3, stream=self.stderr, unit="steps") as progress:
+                prepared, metadata = self.prepare(options, published_on, progress)
+                progress.phase(f"storing {len(prepared.segmentation.claims)} claims")
+                article, created = import_prepared(project, prepared, actor=actor, **metadata)
+                progress.phase("stored")
         except ImportRejected as exc:
             raise CommandError(f"{path}: {exc}") from None
         if not created:
@@ -108,6 +117,26 @@ class Command(BaseCommand):
         for section in sections:
             self.stdout.write(f"  - {section}")
         self.report(prepared)
+
+    def prepare(
+        self, options: dict[str, Any], published_on: dt.date | None, progress: Progress
+    ) -> tuple[Prepared, dict[str, Any]]:
+        """The text to import, from the file or the web address, and its metadata: what
+        the options give, else what the page or document says of itself."""
+        given = {key: options[key] for key in ("title", "author", "publication", "source_url")}
+        if options["url"]:
+            text, found = prepare_from_url(options["url"])
+            progress.phase("segmenting the text")
+            date = published_on or found["published_on"]
+            prepared = prepare_text(text, filename=found["filename"], published_on=date)
+            keys = ("title", "author", "source_url", "fetched_at")
+            return prepared, {**{key: found[key] for key in keys}, **_given(given)}
+        data, filename = self.read(options["path"])
+        progress.phase("segmenting the text")
+        prepared, extracted = prepare_document(data, filename=filename, published_on=published_on)
+        if extracted is not None:
+            given = {"title": extracted.title, "author": extracted.author, **_given(given)}
+        return prepared, given
 
     def revise(self, options: dict[str, Any], actor: Any) -> None:
         article = Article.objects.select_related("project").filter(pk=options["revises"]).first()
@@ -180,6 +209,10 @@ class Command(BaseCommand):
                 return read_limited(stream), file.name
         except PermissionError:
             raise ImportRejected("permission denied.") from None
+
+
+def _given(options: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in options.items() if value}
 
 
 def _short(text: str, limit: int = 70) -> str:

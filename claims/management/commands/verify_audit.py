@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from claims.log.integrity import verify_project
 from claims.models import Project
+from claims.progress import Progress
 
 
 class Command(BaseCommand):
@@ -30,7 +31,8 @@ class Command(BaseCommand):
             if not projects.exists():
                 raise CommandError(f"There is no project with the slug {options['project']!r}.")
         failed = []
-        for project in projects:
+        progress = Progress("Verifying", projects.count(), stream=self.stderr, unit="projects")
+        for project in progress.each(projects, lambda project: project.slug):
             report = verify_project(project)
             self.stdout.write(f"{project.slug}: {report}")
             if report.problem is not None:

@@ -75,6 +75,8 @@ const keysUI = Object.freeze({
   // A page of the text on its way counts too: `j` / `k` wait for its claims.
   document.addEventListener("htmx:beforeSend", function (event) {
     const elt = event.detail.elt;
+    // A section the panel loads after itself (data-background) holds no key back.
+    if (elt.closest && elt.closest("[data-background]")) return;
     if (panelOf(event.detail.target) || panelOf(elt) || pageLink(elt)) {
       inFlight.add(event.detail.xhr);
     }
@@ -215,6 +217,16 @@ const keysUI = Object.freeze({
     else if (document.activeElement) document.activeElement.blur();
   }
 
+  // `a`: adopt the verdict of the first claim shown under "Same claim elsewhere".
+  function adopt() {
+    const panel = document.getElementById("claim-panel");
+    if (busy() || !window.htmx || !panel) return;
+    const section = panel.querySelector("#same-claim[data-claim]");
+    if (!section || section.dataset.claim !== panel.dataset.claim) return;
+    const button = section.querySelector('button[data-key="a"]');
+    if (button && !button.disabled) button.click();
+  }
+
   function openEvidence() {
     if (busy()) return;
     const details = document.getElementById("evidence-add");
@@ -261,6 +273,7 @@ const keysUI = Object.freeze({
       r: () => focusField("rationale"),
       d: () => focusField("as_of"),
       e: openEvidence,
+      a: adopt,
       "?": toggleHelp,
     };
     const action = actions[event.key];

@@ -1,0 +1,1 @@
+"""The API's operations: reading (``read``) and writing (``write``)."""

@@ -1,0 +1,33 @@
+"""A background job's page: its progress while the worker runs it (htmx polls its status
+every second), then its result (a link to the imported article) or why it failed."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.views.decorators.http import require_GET
+
+from claims import tasks
+from claims.access import member_for
+from claims.http import MAX_ID, AuthedRequest, respond
+from claims.models import Job
+
+
+@require_GET
+@login_required
+def job_detail(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse:
+    member = member_for(request, slug)
+    # A job whose worker died is run again or reported failed here: polling is how anyone
+    # comes to look at it (claims.tasks.recover).
+    tasks.recover()
+    job = (
+        Job.objects.filter(project=member.project, pk=job_id).defer("payload").first()
+        if job_id <= MAX_ID
+        else None
+    )
+    # Someone else's job is theirs, unless you are an admin.
+    if job is None or (job.user_id != member.user.pk and not member.is_admin):
+        raise Http404("No such job.")
+    context = {"project": member.project, "job": job, "member": member}
+    partial = "job-status" if request.htmx else ""
+    return respond(request, "claims/job_detail.html", context, partial=partial)

@@ -1,0 +1,415 @@
+"""Importing from a link, a PDF or a DOCX: the browser's form and the command line.
+
+Pages are served on 127.0.0.1 by the tests (tests/webpages.py); the fetcher may reach
+127.0.0.1 only, as ``CLAIMS_FETCH_ALLOW_PRIVATE`` says. A refusal says why by the field it
+is about and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from claims.models import Article, AuditEvent, Block, Citation, Claim
+from tests.base import HTMX_HEADERS, body, client_for, url
+from tests.pdfs import Line, paragraph, pdf
+from tests.test_import_view import URL, confirm_fields
+from tests.webpages import ARTICLE_PAGE, Page, redirect, serve
+
+TITLE = "Harbour dredging doubled the port's traffic"
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(settings: Any) -> None:
+    settings.CLAIMS_FETCH_ALLOW_PRIVATE = ["127.0.0.1/32"]
+
+
+@pytest.fixture
+def site() -> Any:
+    undated = ARTICLE_PAGE.replace(
+        b'<meta property="article:published_time" content="2024-03-05T08:00:00Z">', b""
+    ).replace(b", 5 March 2024", b"")
+    pages = {
+        "/story": Page(ARTICLE_PAGE),
+        "/old-link": redirect("/story", 301),
+        "/undated": Page(undated),
+        "/report.pdf": Page(report_pdf(), headers={"Content-Type": "application/pdf"}),
+        "/logo.png": Page(b"\x89PNG", headers={"Content-Type": "image/png"}),
+    }
+    with serve(pages) as server:
+        yield server
+
+
+def snapshot() -> tuple[int, ...]:
+    return tuple(m.objects.count() for m in (Article, Block, Citation, Claim, AuditEvent))
+
+
+def report_pdf() -> bytes:
+    return pdf(
+        [
+            [
+                Line(72, 760, "Harbour report", 20),
+                *paragraph(72, 720, ["Published: 5 March 2024"]),
+                *paragraph(
+                    72,
+                    690,
+                    [
+                        "The harbour authority said that container traf-",
+                        "fic doubled in the year after the dredging.",
+                    ],
+                ),
+                *paragraph(72, 640, ["Critics argue that the traffic was diverted."]),
+            ]
+        ],
+        title="Harbour report",
+        author="Dana Whitfield",
+    )
+
+
+def report_docx() -> bytes:
+    document = docx.Document()
+    document.core_properties.title = "Harbour memo"
+    document.core_properties.author = "Sam Keel"
+    document.add_heading("Harbour memo", level=0)
+    document.add_paragraph("The harbour authority said that container traffic doubled.")
+    document.add_paragraph("Critics argue that the traffic was diverted from elsewhere.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def preview(client: Any, **fields: Any) -> Any:
+    return client.post(URL, {"step": "preview", **fields})
+
+
+# The browser -----------------------------------------------------------------------
+
+
+def test_a_link_is_previewed_with_its_metadata_prefilled_and_nothing_written(
+    project: Any, alice: Any, site: Any
+) -> None:
+    before = snapshot()
+    response = preview(client_for(alice), url=site.url("/old-link"))
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors == {}
+    assert form.found == {
+        "title": TITLE,
+        "author": "Dana Whitfield",
+        "date": dt.date(2024, 3, 5),
+        "source_url": site.url("/story"),
+    }
+    content = response.content.decode()
+    assert "Read from" in content and "5 March 2024" in content
+    for name, value in [
+        ("title", TITLE.replace("'", "&#x27;")),
+        ("author", "Dana Whitfield"),
+        ("published_on", "2024-03-05"),
+        ("source_url", site.url("/story")),
+    ]:
+        assert f'name="{name}" value="{value}"' in content.replace(' maxlength="500"', "")
+    assert "212 vessels called at the port" in content
+    assert "SuperPhone" not in content.split('id="preview-h"')[1]
+    assert snapshot() == before
+
+
+def test_a_link_is_imported_with_its_source_and_fetch_time(
+    project: Any, alice: Any, site: Any
+) -> None:
+    client = client_for(alice)
+    before = snapshot()
+    started = timezone.now()
+    shown = preview(client, url=site.url("/story"))
+    response = client.post(URL, confirm_fields(shown))
+    article = Article.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/a/{article.pk}/")
+    assert (article.title, article.author, article.published_on) == (
+        TITLE,
+        "Dana Whitfield",
+        dt.date(2024, 3, 5),
+    )
+    assert article.source_url == site.url("/story")
+    assert article.fetched_at is not None and started <= article.fetched_at <= timezone.now()
+    assert article.filename == "story"
+    assert article.text.startswith(f"# {TITLE}\n\n")
+    events = AuditEvent.objects.order_by("pk")[before[-1] :]
+    assert [e.action for e in events] == ["article.imported"]
+    page = body(client.get(url("article-detail", article.pk)))
+    assert f'href="{site.url("/story")}"' in page
+    assert "fetched " + article.fetched_at.strftime("%-d %B %Y %H:%M") + " UTC" in page
+
+
+def test_the_export_names_the_source_and_fetch_time(project: Any, alice: Any, site: Any) -> None:
+    client = client_for(alice)
+    client.post(URL, confirm_fields(preview(client, url=site.url("/story"))))
+    article = Article.objects.get()
+    exported = json.loads(body(client.get(url("article-consensus-export", article.pk, "json"))))
+    row = exported["claims"][0]
+    assert row["article_source_url"] == site.url("/story")
+    assert row["article_fetched_at"] == article.fetched_at.isoformat()
+
+
+def test_a_forged_fetch_record_is_refused(project: Any, alice: Any, site: Any) -> None:
+    client = client_for(alice)
+    fields = confirm_fields(preview(client, url=site.url("/story")))
+    before = snapshot()
+    response = client.post(URL, {**fields, "fetched": fields["fetched"][:-2] + "xx"})
+    assert response.status_code == 200
+    assert "The record of the fetch is not the one the preview made" in body(response)
+    assert snapshot() == before
+
+
+def test_a_page_without_a_date_asks_for_it_with_the_rest_prefilled(
+    project: Any, alice: Any, site: Any
+) -> None:
+    before = snapshot()
+    response = preview(client_for(alice), url=site.url("/undated"))
+    form = response.context["form"]
+    assert form.errors["published_on"] == [
+        "The text does not say when it was published; give the publication date."
+    ]
+    assert form.data["title"] == TITLE and form.data["author"] == "Dana Whitfield"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/gone", "The page answered 404 Not Found."),
+        (
+            "/logo.png",
+            "The page is image/png, not application/pdf, application/vnd.openxmlformats-"
+            "officedocument.wordprocessingml.document, application/xhtml+xml, text/html.",
+        ),
+    ],
+)
+def test_a_link_that_cannot_be_fetched_says_why_by_the_field(
+    project: Any, alice: Any, site: Any, path: str, message: str
+) -> None:
+    before = snapshot()
+    response = preview(client_for(alice), url=site.url(path))
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"url": [message]}
+    assert snapshot() == before
+
+
+def test_a_link_to_a_private_address_is_refused_by_default(
+    project: Any, alice: Any, site: Any, settings: Any
+) -> None:
+    settings.CLAIMS_FETCH_ALLOW_PRIVATE = False
+    before = snapshot()
+    response = preview(client_for(alice), url=site.url("/story"))
+    assert response.context["form"].errors == {
+        "url": [
+            "127.0.0.1 is a private or local address (127.0.0.1); "
+            "only public web pages can be fetched."
+        ]
+    }
+    assert site.requests == []
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        (
+            {"url": "ftp://example.org/a"},
+            {"url": ["Enter a web address that starts with http:// or https://."]},
+        ),
+        (
+            {"url": "https://example.org/a", "text": "Some text here."},
+            {"__all__": ["Give a link, a file or a pasted text: only one."]},
+        ),
+    ],
+)
+def test_a_bad_link_is_refused_without_a_fetch(
+    project: Any, alice: Any, fields: dict[str, str], errors: dict[str, list[str]]
+) -> None:
+    before = snapshot()
+    response = preview(client_for(alice), **fields)
+    assert response.context["form"].errors == errors
+    assert snapshot() == before
+
+
+def test_a_link_preview_under_htmx_answers_the_fragment(
+    project: Any, alice: Any, site: Any
+) -> None:
+    response = client_for(alice).post(
+        URL, {"step": "preview", "url": site.url("/story")}, headers=HTMX_HEADERS
+    )
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="import-preview">')
+    assert "212 vessels called at the port" in content
+
+
+@pytest.mark.parametrize("who", ["bob", "rita", "victor", "mallory"])
+def test_only_admins_may_import_from_a_link_and_nothing_is_fetched(
+    project: Any, site: Any, who: str, request: Any
+) -> None:
+    before = snapshot()
+    response = preview(client_for(request.getfixturevalue(who)), url=site.url("/story"))
+    assert response.status_code == (404 if who == "mallory" else 403)
+    assert site.requests == []
+    assert snapshot() == before
+
+
+def upload(data: bytes, name: str, kind: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type=kind)
+
+
+def test_a_pdf_upload_is_previewed_and_imported(project: Any, alice: Any) -> None:
+    client = client_for(alice)
+    shown = preview(client, file=upload(report_pdf(), "report.pdf", "application/pdf"))
+    form = shown.context["form"]
+    assert form.errors == {}
+    assert (form.data["title"], form.data["author"]) == ("Harbour report", "Dana Whitfield")
+    assert "container traffic doubled in the year" in body(shown)
+    client.post(URL, confirm_fields(shown))
+    article = Article.objects.get()
+    assert (article.filename, article.title, article.published_on) == (
+        "report.pdf",
+        "Harbour report",
+        dt.date(2024, 3, 5),
+    )
+    assert (article.source_url, article.fetched_at) == ("", None)
+    assert "container traffic doubled" in article.text
+
+
+def test_a_docx_upload_is_previewed_with_its_metadata(project: Any, alice: Any) -> None:
+    kind = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    client = client_for(alice)
+    shown = preview(
+        client, file=upload(report_docx(), "memo.docx", kind), published_on="2024-04-01"
+    )
+    assert shown.context["form"].errors == {}
+    assert (shown.context["form"].data["title"], shown.context["form"].data["author"]) == (
+        "Harbour memo",
+        "Sam Keel",
+    )
+    client.post(URL, confirm_fields(shown))
+    assert Article.objects.get().filename == "memo.docx"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("broken.pdf", b"%PDF-1.4 nothing", "The PDF is damaged and cannot be read."),
+        (
+            "scan.pdf",
+            pdf([[]]),
+            "The PDF has no text to read (it may be scanned images); "
+            "import a PDF with a text layer, or the text itself.",
+        ),
+        ("memo.docx", b"not a zip", "The file is not a Word document (.docx)."),
+    ],
+)
+def test_a_document_that_cannot_be_read_says_why_and_writes_nothing(
+    project: Any, alice: Any, name: str, data: bytes, message: str
+) -> None:
+    before = snapshot()
+    response = preview(client_for(alice), file=upload(data, name, "application/octet-stream"))
+    assert response.context["form"].errors == {"file": [message]}
+    assert snapshot() == before
+
+
+def test_a_text_upload_still_needs_its_date(project: Any, alice: Any) -> None:
+    response = preview(client_for(alice), text="The port grew by a third last year.")
+    assert response.context["form"].errors == {
+        "published_on": ["Give the date the article was published."]
+    }
+
+
+# The command line ------------------------------------------------------------------
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("import_article", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_the_command_imports_a_link(project: Any, site: Any) -> None:
+    before = snapshot()
+    out = run("--url", site.url("/old-link"), "--project", "demo")
+    article = Article.objects.get()
+    assert f"Imported {TITLE!r}" in out
+    assert (article.source_url, article.author, article.published_on) == (
+        site.url("/story"),
+        "Dana Whitfield",
+        dt.date(2024, 3, 5),
+    )
+    assert article.fetched_at is not None
+    assert snapshot()[-1] == before[-1] + 1
+
+
+def test_the_command_takes_what_is_given_over_what_the_page_says(project: Any, site: Any) -> None:
+    run(
+        "--url",
+        site.url("/story"),
+        "--project",
+        "demo",
+        "--title",
+        "Given",
+        "--published",
+        "2024-03-06",
+    )
+    article = Article.objects.get()
+    assert (article.title, article.published_on) == ("Given", dt.date(2024, 3, 6))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--url", "/gone"], "The page answered 404 Not Found."),
+        (["--url", "/undated"], "The text does not say when it was published"),
+        (["--url", "file:///etc/passwd"], "Only http and https addresses can be fetched"),
+        (["--url", "/story", "some.txt"], "Give a file to import, or --url ADDRESS"),
+        ([], "Give a file to import, or --url ADDRESS"),
+    ],
+)
+def test_the_command_refuses_a_link_it_cannot_import_and_writes_nothing(
+    project: Any, site: Any, args: list[str], message: str
+) -> None:
+    args = [site.url(a) if a.startswith("/") else a for a in args]
+    before = snapshot()
+    with pytest.raises(CommandError, match=message):
+        run(*args, "--project", "demo")
+    assert snapshot() == before
+
+
+def test_a_page_title_longer_than_ours_is_refused_whole(project: Any) -> None:
+    page = ARTICLE_PAGE.replace(TITLE.encode(), b"Harbour " * 80)
+    before = snapshot()
+    with serve({"/long": Page(page)}) as server, pytest.raises(CommandError, match="Title"):
+        run("--url", server.url("/long"), "--project", "demo")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx"])
+def test_the_command_imports_a_pdf_or_a_docx(project: Any, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / f"report.{kind}"
+    path.write_bytes(report_pdf() if kind == "pdf" else report_docx())
+    run(str(path), "--project", "demo", "--published", "2024-03-05")
+    article = Article.objects.get()
+    assert article.filename == f"report.{kind}"
+    assert article.title == ("Harbour report" if kind == "pdf" else "Harbour memo")
+    assert "container traffic doubled" in article.text
+
+
+def test_the_command_refuses_a_damaged_pdf(project: Any, tmp_path: Path) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4 nothing")
+    before = snapshot()
+    with pytest.raises(CommandError, match="broken.pdf: The PDF is damaged and cannot be read."):
+        run(str(path), "--project", "demo", "--published", "2024-03-05")
+    assert snapshot() == before

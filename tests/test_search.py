@@ -1,0 +1,302 @@
+"""Full-text search (claims/search.py over the index migration 0010 keeps): its syntax,
+ranking, highlighting, hostile queries, blind review, and writes that bypass the ORM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from claims import search
+from claims.models import Claim, Member, Project, Role, Stance
+from tests.factories import make_article, make_project
+
+CORPUS = """Energy Brief
+
+Oil
+
+Russia supplies most of the oil that China imports (Reuters, March 3, 2021). \
+Pipelines carry Russian gas to Chinese cities every winter. \
+The Power of Siberia pipeline carries gas, gas and more gas to China.
+
+Exercises
+
+The Zapad exercise drew troops from both armies. \
+Tanks rolled past the border without incident. \
+Naval drills near Vladivostok worried Japanese planners.
+"""
+
+
+@pytest.fixture
+def corpus(project: Project, alice: Any) -> dict[str, Claim]:
+    article = make_article(project, CORPUS, actor=alice)
+    claims = Claim.objects.with_text().filter(article=article)
+    return {claim.text.split()[0].lower() + str(i): claim for i, claim in enumerate(claims)}
+
+
+def by_word(corpus: dict[str, Claim], word: str) -> Claim:
+    (claim,) = [c for c in corpus.values() if word in c.text]
+    return claim
+
+
+def found(member: Member, text: str) -> list[int]:
+    return [hit.claim_id for hit in search.search(member, search.parse(text))]
+
+
+def test_every_word_must_match(corpus: dict[str, Claim], project: Project, bob: Any) -> None:
+    me = Member(bob, project, Role.ANALYST)
+    assert found(me, "gas China") == [by_word(corpus, "Power").pk]
+    assert found(me, "tanks vladivostok") == []
+
+
+def test_a_quoted_phrase_matches_as_written(
+    corpus: dict[str, Claim], project: Project, bob: Any
+) -> None:
+    me = Member(bob, project, Role.ANALYST)
+    assert found(me, '"Zapad exercise"') == [by_word(corpus, "Zapad").pk]
+    assert found(me, '"exercise Zapad"') == []
+
+
+def test_or_takes_either(corpus: dict[str, Claim], project: Project, bob: Any) -> None:
+    me = Member(bob, project, Role.ANALYST)
+    expected = {by_word(corpus, "Tanks").pk, by_word(corpus, "Naval").pk}
+    assert set(found(me, "tanks OR naval")) == expected
+    assert set(found(me, "tanks or naval")) == expected
+
+
+def test_a_minus_leaves_out(corpus: dict[str, Claim], project: Project, bob: Any) -> None:
+    me = Member(bob, project, Role.ANALYST)
+    assert found(me, "gas -siberia") == [by_word(corpus, "Pipelines").pk]
+    assert found(me, 'gas -"power of siberia"') == [by_word(corpus, "Pipelines").pk]
+
+
+def test_more_mentions_rank_higher(corpus: dict[str, Claim], project: Project, bob: Any) -> None:
+    me = Member(bob, project, Role.ANALYST)
+    hits = search.search(me, search.parse("gas"))
+    assert [h.claim_id for h in hits] == [
+        by_word(corpus, "Power").pk,
+        by_word(corpus, "Pipelines").pk,
+    ]
+    assert hits[0].rank > hits[1].rank
+
+
+def test_citations_are_searched(corpus: dict[str, Claim], project: Project, bob: Any) -> None:
+    me = Member(bob, project, Role.ANALYST)
+    supplies = by_word(corpus, "supplies")
+    assert [c.outlet for c in supplies.citations.all()] == ["Reuters"]
+    assert found(me, "reuters") == [supplies.pk]
+
+
+def test_the_fragment_marks_the_words_and_escapes_the_rest(
+    corpus: dict[str, Claim], project: Project, bob: Any
+) -> None:
+    claim = by_word(corpus, "Tanks")
+    note = 'Tanks & <img src=x onerror="alert(1)"> sounded the alarm'
+    claim.add_evidence(bob, url="https://example.org/a", stance=Stance.SUPPORTS, note=note)
+    me = Member(bob, project, Role.ANALYST)
+    (hit,) = search.search(me, search.parse("alarm"))
+    assert "<mark>alarm</mark>" in hit.fragment
+    assert "<img" not in hit.fragment
+    assert str(search.marked("a <b> \ue000c\ue001 \ue001")) == "a &lt;b&gt; <mark>c</mark> "
+
+
+def test_the_query_is_read_once_for_both_databases() -> None:
+    query = search.parse('russia "power of siberia" OR pipeline -tanks -"zapad exercise"')
+    assert query.groups == (("russia",), ("power of siberia", "pipeline"))
+    assert query.excluded == ("tanks", "zapad exercise")
+    assert query.fts5() == (
+        '(("russia") AND ("power of siberia" OR "pipeline")) NOT "tanks" NOT "zapad exercise"'
+    )
+    assert (
+        query.websearch() == '"russia" "power of siberia" or "pipeline" -"tanks" -"zapad exercise"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Type a word"),
+        ("   ", "Type a word"),
+        ("* ( ) : ^", "Type a word"),
+        ("OR", "Type a word"),
+        ("-gas", "besides what to leave out"),
+        ('-"power of siberia"', "besides what to leave out"),
+    ],
+)
+def test_a_query_with_nothing_to_look_for_says_so(text: str, message: str) -> None:
+    with pytest.raises(search.SearchError, match=message):
+        search.parse(text)
+
+
+HOSTILE = [
+    '"',
+    '""',
+    '"gas',
+    "gas)",
+    "(gas",
+    "NEAR(gas china)",
+    "gas NEAR china",
+    "gas*",
+    "*gas",
+    "content:gas",
+    "{content}: gas",
+    "gas AND",
+    "AND gas",
+    "gas NOT china",
+    "^gas",
+    "gas OR OR china",
+    "gas -",
+    "'; DROP TABLE claims_claim; --",
+    "gas' OR '1'='1",
+    "gas\\",
+    "gas\x00china",
+    "%gas%",
+    "gas " * 150,
+    "\ue000gas\ue001",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_hostile_query_gives_results_or_a_message(
+    corpus: dict[str, Claim], project: Project, bob: Any, text: str
+) -> None:
+    me = Member(bob, project, Role.ANALYST)
+    try:
+        query = search.parse(text)
+    except search.SearchError as error:
+        assert str(error)
+    else:
+        hits = search.search(me, query)
+        assert all(isinstance(hit.claim_id, int) for hit in hits)
+        search.fragments(me, query, [hit.claim_id for hit in hits])
+    assert Claim.objects.count() == len(corpus)
+
+
+def test_an_operator_typed_is_a_word(corpus: dict[str, Claim], project: Project, bob: Any) -> None:
+    me = Member(bob, project, Role.ANALYST)
+    assert found(me, "gas*") == found(me, "gas")
+    assert found(me, "content:tanks") == []  # "content tanks" is not in any claim
+    assert found(me, "(tanks)") == [by_word(corpus, "Tanks").pk]
+
+
+@pytest.fixture
+def blind(project: Project) -> Project:
+    Project.objects.filter(pk=project.pk).update(blind=True)
+    project.refresh_from_db()
+    return project
+
+
+def test_a_blind_analyst_finds_only_their_own_work(
+    corpus: dict[str, Claim], blind: Project, bob: Any, carol: Any, rita: Any
+) -> None:
+    claim = by_word(corpus, "Tanks")
+    claim.set_verdict(bob, "disputed", rationale="Satellite imagery shows otherwise")
+    claim.add_evidence(bob, url="https://example.org/b", stance=Stance.CONTRADICTS, quote="armour")
+    bobs, carols = Member(bob, blind, Role.ANALYST), Member(carol, blind, Role.ANALYST)
+    ritas = Member(rita, blind, Role.REVIEWER)
+    assert found(bobs, "satellite") == found(bobs, "armour") == [claim.pk]
+    assert found(ritas, "satellite") == found(ritas, "armour") == [claim.pk]
+    assert found(carols, "satellite") == found(carols, "armour") == []
+    assert found(carols, "tanks") == [claim.pk]  # the claim itself is no secret
+    claim.set_verdict(carol, "supported", rationale="Confirmed by a drone")
+    assert found(carols, "drone") == [claim.pk]
+    assert found(carols, "satellite") == []
+    assert found(bobs, "drone") == []
+    assert found(Member(carol, blind, Role.REVIEWER), "satellite drone") == [claim.pk]
+
+
+def test_an_open_project_searches_everyone_s_work(
+    corpus: dict[str, Claim], project: Project, bob: Any, victor: Any
+) -> None:
+    claim = by_word(corpus, "Tanks")
+    claim.set_verdict(bob, "disputed", rationale="Satellite imagery shows otherwise")
+    assert found(Member(victor, project, Role.VIEWER), "satellite") == [claim.pk]
+
+
+def test_another_project_s_claims_are_not_found(
+    corpus: dict[str, Claim], project: Project, mallory: Any
+) -> None:
+    other = make_project("other", admin=mallory)
+    make_article(other, CORPUS, actor=mallory)
+    mine = Member(mallory, other, Role.ADMIN)
+    assert found(mine, "tanks") != [by_word(corpus, "Tanks").pk]
+    assert len(found(mine, "tanks")) == 1
+
+
+def run(sql: str, params: list[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_a_claim_written_in_raw_sql_is_searchable(
+    corpus: dict[str, Claim], project: Project, bob: Any
+) -> None:
+    naval = by_word(corpus, "Naval")
+    run(
+        'INSERT INTO claims_claim (article_id, block_id, ordinal, start, "end", section,'
+        ' sentence, version, wording_before) SELECT article_id, block_id, 99, start, "end",'
+        " section, sentence, 1, '' FROM claims_claim WHERE id = %s",
+        [naval.pk],
+    )
+    copy = Claim.objects.get(ordinal=99)
+    me = Member(bob, project, Role.ANALYST)
+    assert set(found(me, "vladivostok")) == {naval.pk, copy.pk}
+    run('UPDATE claims_claim SET "end" = start + 12 WHERE id = %s', [naval.pk])  # "Naval drills"
+    assert found(me, "vladivostok") == [copy.pk]
+    run("UPDATE claims_claim SET retired_in = 2 WHERE id = %s", [copy.pk])
+    assert found(me, "vladivostok") == []
+    supplies = by_word(corpus, "supplies")
+    run("UPDATE claims_citation SET outlet = 'Interfax' WHERE outlet = 'Reuters'", [])
+    assert found(me, "interfax") == [supplies.pk]
+    run("DELETE FROM claims_claim_citations WHERE claim_id = %s", [supplies.pk])
+    assert found(me, "interfax") == []
+
+
+def test_evidence_written_in_raw_sql_is_searchable(
+    corpus: dict[str, Claim], project: Project, bob: Any
+) -> None:
+    claim = by_word(corpus, "Zapad")
+    run(
+        "INSERT INTO claims_evidence (claim_id, url, title, stance, quote, note, added_by_id,"
+        " added_at) VALUES (%s, 'https://example.org/c', 'Manoeuvres report', 'supports', '',"
+        " 'Thirteen thousand soldiers', %s, CURRENT_TIMESTAMP)",
+        [claim.pk, bob.pk],
+    )
+    me = Member(bob, project, Role.ANALYST)
+    assert found(me, "manoeuvres") == found(me, "soldiers") == [claim.pk]
+    run("UPDATE claims_evidence SET note = 'Two hundred thousand' WHERE claim_id = %s", [claim.pk])
+    assert found(me, "soldiers") == []
+    assert found(me, '"two hundred thousand"') == [claim.pk]
+    run("UPDATE claims_evidence SET removed_at = CURRENT_TIMESTAMP WHERE claim_id = %s", [claim.pk])
+    assert found(me, "manoeuvres") == []
+
+
+def test_a_paragraph_rewritten_in_sql_is_searched_as_rewritten(
+    corpus: dict[str, Claim], project: Project, bob: Any
+) -> None:
+    # A claim's words come from its paragraph (its block's own text).
+    tanks = by_word(corpus, "Tanks")
+    run(
+        "UPDATE claims_block SET words = replace(words, 'Tanks rolled', 'Jeeps rolled')"
+        " WHERE id = %s",
+        [tanks.block_id],
+    )
+    me = Member(bob, project, Role.ANALYST)
+    assert found(me, "jeeps") == [tanks.pk]
+    assert found(me, "tanks") == []
+
+
+def test_results_page_by_rank_then_id(corpus: dict[str, Claim], project: Project, bob: Any) -> None:
+    me = Member(bob, project, Role.ANALYST)
+    query = search.parse("pipeline OR gas OR tanks OR troops OR drills")
+    everything = search.search(me, query)
+    pages, after = [], None
+    while True:
+        page = search.search(me, query, after=after, limit=2)
+        if not page:
+            break
+        pages += page
+        after = (page[-1].rank, page[-1].claim_id)
+    assert [h.claim_id for h in pages] == [h.claim_id for h in everything]
+    assert len(everything) >= 4
