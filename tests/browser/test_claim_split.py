@@ -38,8 +38,9 @@ def test_reviewer_splits_a_claim_and_the_screen_shows_one_more(
     page.locator("#edit-split").get_by_role("button", name="Split").click()
 
     # The edit answers with HX-Redirect to the article screen, which must show the new claim
-    # (101 claims are more than a page: the page shown is the one that holds the claim).
-    expect(page.locator(".byline")).to_contain_text("101 claims")
+    # (101 claims are more than a page: the page shown is the one that holds the claim,
+    # and the article's progress, over its 101 claims, is counted just after it shows).
+    expect(page.locator("#progress")).to_contain_text("of 101 tagged")
     right = sample_article.claims.get(ordinal=101)  # the next free number; none shifted
     expect(claim_span(page, right)).to_contain_text(right.text)
     expect(claim_span(page, claim)).to_contain_text(sample_article.claims.get(pk=claim.pk).text)

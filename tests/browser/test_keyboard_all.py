@@ -17,7 +17,7 @@ from tests.browser.screens import article_path, claim_span, log_in, settled
 from tests.browser.test_keyboard_race import LATENCY_MS, throttle
 
 # Every key of the screen, as the help writes it.
-KEYS = {"j", "k", "1", "2", "3", "0", "h", "r", "d", "Enter", "Ctrl", "Shift", "e", "Esc", "?"}
+KEYS = {"j", "k", "1", "2", "3", "0", "h", "r", "d", "a", "Enter", "Ctrl", "Shift", "e", "Esc", "?"}
 STATUSES = {"1": "supported", "2": "disputed", "3": "outdated"}
 SINCE = dt.date(2021, 10, 1)
 # Counts the Tab keys that reach the page, whoever presses them.
