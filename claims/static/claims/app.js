@@ -65,7 +65,12 @@ const keysUI = Object.freeze({
     const text = document.querySelector(".reading");
     if (text && text.querySelector(swapping) !== null) return true;
     if (!panel) return false;
-    return panel.closest(swapping) !== null || panel.querySelector(swapping) !== null;
+    if (panel.closest(swapping) !== null) return true;
+    // A section the panel loads after itself (data-background) settling holds nothing
+    // back either: the verdict form is already in place.
+    return Array.from(panel.querySelectorAll(swapping)).some(function (el) {
+      return !el.closest("[data-background]");
+    });
   }
 
   document.addEventListener("htmx:afterProcessNode", function (event) {
