@@ -907,6 +907,7 @@ class Claim(models.Model):
             before = claim.span()
             claim.start, claim.end, claim.version = start, end, claim.version + 1
             claim.save(update_fields=["start", "end", "version"])
+            reindex_same_claims(project, claim)
             writer.append(
                 action=Action.CLAIM_SPAN_CORRECTED,
                 actor=user,
@@ -963,6 +964,7 @@ class Claim(models.Model):
             for item in evidence:
                 item.pk, item.claim = None, right
             Evidence.objects.bulk_create(evidence)
+            reindex_same_claims(project, claim, right)
             writer.append(
                 action=Action.CLAIM_SPLIT,
                 actor=user,
@@ -1019,6 +1021,7 @@ class Claim(models.Model):
                 changes = [claim.evidence_changed_at, other.evidence_changed_at]
                 claim.evidence_changed_at = max((c for c in changes if c), default=None)
             claim.save(update_fields=["end", "version", "evidence_changed_at"])
+            reindex_same_claims(project, claim)
             writer.append(
                 action=Action.CLAIM_MERGED,
                 actor=user,
@@ -1094,6 +1097,7 @@ class Claim(models.Model):
                     copy.after_seeing_team = parts["right"]["after_seeing_team"]
                     copy.save()
             Evidence.objects.filter(pk__in=evidence, claim=claim).update(claim=right)
+            reindex_same_claims(project, claim, right)
             writer.append(
                 action=Action.CLAIM_UNMERGED,
                 actor=user,
@@ -1759,6 +1763,18 @@ def flag_same_claims(claim: Claim) -> None:
     ).update(evidence_changed_at=timezone.now())
 
 
+# ``claims.recurring`` imports the models, so the claim-editing verbs name its hook rather
+# than import it (as ``SNAPSHOT_TASK`` below): imports run one way.
+RECURRING_EDITED = "claims.recurring.edited"
+
+
+def reindex_same_claims(project: Project, *claims: Claim) -> None:
+    """A claim edit changed the text of ``claims`` (or made them): their words in the
+    recurring-claims index and their open proposals afresh, in the edit's transaction
+    (derived data: no event of its own)."""
+    import_string(RECURRING_EDITED)(project, claims[0].article, claims)
+
+
 # --- API tokens ---
 
 API_TOKEN_MAX_DAYS = 365  # the longest a token may live: every token expires
@@ -1908,6 +1924,7 @@ class JobStatus(models.TextChoices):
 
 class JobKind(models.TextChoices):
     IMPORT = "import", "Import"
+    EXPORT = "export", "Audit export"
 
 
 class JobQuerySet(models.QuerySet):

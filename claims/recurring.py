@@ -8,8 +8,9 @@ to many claims left out; then rapidfuzz scores the few best candidates' texts. P
 score at least ``CUTOFF`` are stored as proposed ``ClaimLink`` rows.
 
 The index and the proposals are derived data, recomputable from the claims' text at any
-time: they are written inside the import's (or revision's) transaction, beside its one
-event, and add no event of their own. What a reviewer decides about a proposal is
+time: they are written inside the import's (or revision's, or claim edit's) transaction,
+beside its one event, and add no event of their own; ``manage.py reindex_recurring``
+rebuilds them for existing data. What a reviewer decides about a proposal is
 audited (``ClaimLink.decide``), and so is a verdict adopted from a linked claim.
 """
 
@@ -148,19 +149,30 @@ def candidates(project: Project, article_id: int, texts: Sequence[Text]) -> dict
     for batch in _batches(everything):
         common.update(_common(project, article_id, batch))
     postings: dict[str, list[int]] = defaultdict(list)
-    others = ClaimTerm.objects.filter(project=project).exclude(article_id=article_id)
     for batch in _batches([w for w in everything if w not in common]):
-        for term, claim in others.filter(term__in=batch).values_list("term", "claim_id"):
+        for term, claim in _postings(project, article_id, batch):
             postings[term].append(claim)
     found: dict[int, list[int]] = {}
     for claim, own in words.items():
         # Its rarest words, by how many claims hold each (the length of its postings).
         rare = sorted((w for w in own if w not in common), key=lambda w: len(postings[w]))
         rare = [w for w in rare if postings[w]][:RAREST]
-        shared = Counter(other for w in rare for other in postings[w])
+        shared: Counter[int] = Counter()
+        for w in rare:  # a list at a time: Counter counts those in C
+            shared.update(postings[w])
         least = min(2, len(rare))
         found[claim] = [c for c, n in shared.most_common(CANDIDATES) if n >= least]
     return found
+
+
+def _postings(project: Project, article_id: int, batch: Sequence[str]) -> list[tuple[str, int]]:
+    """The ``(term, claim)`` rows of ``batch``'s words in other articles: read by the
+    cursor, as hundreds of thousands of plain pairs cost less than as many ORM rows."""
+    rows = ClaimTerm.objects.filter(project=project, term__in=batch).exclude(article_id=article_id)
+    sql, params = rows.values_list("term", "claim_id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _common(project: Project, article_id: int, batch: Sequence[str]) -> list[str]:
@@ -204,6 +216,13 @@ def propose(
     transaction that stored the claims; it writes no event (see the module's docstring)."""
     texts = [Text(pk, article.pk, article.text[start:end]) for pk, start, end in spans]
     index(project, texts, store)
+    return match(project, article, spans)
+
+
+def match(project: Project, article: Article, spans: Sequence[tuple[int, int, int]]) -> int:
+    """Propose the same claim elsewhere for the claims of ``article`` given by ``spans``,
+    already indexed: the number of proposals made (pairs already stored stay as they are)."""
+    texts = [Text(pk, article.pk, article.text[start:end]) for pk, start, end in spans]
     found = candidates(project, article.pk, texts)
     theirs = texts_of({c for found_ in found.values() for c in found_})
     links = []
@@ -236,6 +255,24 @@ def reindex(
             Q(claim_a_id__in=batch) | Q(claim_b_id__in=batch), state=LinkState.PROPOSED
         ).delete()
     return propose(project, article, spans)
+
+
+def edited(project: Project, article: Article, claims: Sequence[Claim]) -> int:
+    """After a claim edit (a split, a merge, an unmerge, a span correction, or a revert that
+    makes one): the words and open proposals of ``claims``, whose text changed or which
+    are new, afresh. Called by the edit's verb inside its transaction, beside its one
+    event (``claims.models.reindex_same_claims``); a claim a merge removed takes its words
+    and proposals with it (the rows cascade)."""
+    return reindex(project, article, [(c.pk, c.start, c.end) for c in claims], retired=())
+
+
+def index_article(project: Project, article: Article) -> list[tuple[int, int, int]]:
+    """``manage.py reindex_recurring``: the article's index rows afresh from its current
+    claims; their ``(id, start, end)``, for ``match``."""
+    spans = list(article.claims.order_by("pk").values_list("pk", "start", "end"))
+    ClaimTerm.objects.filter(article=article).delete()
+    index(project, [Text(pk, article.pk, article.text[s:e]) for pk, s, e in spans])
+    return spans
 
 
 # What the panel shows, and adopting a verdict ------------------------------------------

@@ -310,6 +310,7 @@ def unlink(claim: Claim, who: Any, *, expected_version: int, reverts: int | None
         fresh.citations.set(current.citations.all())
         current.retired_in, current.version = article.version, current.version + 1
         current.save(update_fields=["retired_in", "version"])
+        recurring.reindex(project, article, [(fresh.pk, fresh.start, fresh.end)], [current.pk])
         writer.append(
             action=Action.CLAIM_UNLINKED,
             actor=user,
@@ -377,6 +378,7 @@ def link(
         current.save(update_fields=["retired_in", "version"])
         old.save()
         old.citations.set(current.citations.all())
+        recurring.reindex(project, article, [(old.pk, old.start, old.end)], [current.pk])
         writer.append(
             action=Action.CLAIM_LINKED,
             actor=user,

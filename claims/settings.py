@@ -313,6 +313,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 CLAIMS_IMPORT_BACKGROUND_BYTES = int(
     os.environ.get("CLAIMS_IMPORT_BACKGROUND_BYTES", str(1024 * 1024))
 )
+# An audit export of more events than this is written by the worker (claims.tasks).
+CLAIMS_EXPORT_BACKGROUND_EVENTS = int(os.environ.get("CLAIMS_EXPORT_BACKGROUND_EVENTS", "200000"))
 CLAIMS_JOB_STALE_SECONDS = int(os.environ.get("CLAIMS_JOB_STALE_SECONDS", "600"))
 CLAIMS_JOB_ATTEMPTS = int(os.environ.get("CLAIMS_JOB_ATTEMPTS", "3"))
 # Webhooks (claims/webhooks.py): seconds before each retry of a failed delivery, and the

@@ -17,6 +17,8 @@ and queues the next one after its back-off.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +27,11 @@ from django.tasks import task
 from django.utils import timezone
 
 from claims import extraction, importer, webhooks
+from claims.exports import BOM
+from claims.log import export as audit_export
+from claims.log import signing
+from claims.log.chain import api_token
+from claims.log.export import Filters
 from claims.models import (
     AuditEvent,
     Delivery,
@@ -55,15 +62,18 @@ def start_import(
     published_on: dt.date | None = None,
     html: bool | None = None,
     metadata: dict[str, Any] | None = None,
+    token: str | None = None,
 ) -> Job:
     """A queued import job of ``data`` (a text, a PDF, a DOCX), or of the page at ``url``
-    (fetched by the worker); the worker takes it once this transaction commits."""
+    (fetched by the worker); the worker takes it once this transaction commits. ``token``:
+    the prefix of the API token that asked for it, which its event names as a request's."""
     params = {
         "url": url,
         "filename": filename,
         "published_on": published_on.isoformat() if published_on else None,
         "html": html,
         "metadata": {k: v for k, v in (metadata or {}).items() if v not in (None, "")},
+        "token": token,
     }
     with transaction.atomic():
         job = Job.objects.create(
@@ -83,6 +93,7 @@ def run_import(job_id: int) -> dict[str, Any] | None:
     job = Job.objects.select_related("project", "user").filter(pk=job_id).first()
     if job is None or not job.claim():
         return None  # gone, or run by another worker already
+    named = api_token.set(job.params.get("token"))  # as the request that started it would
     try:
         import_job(job)
     except importer.ImportRejected as exc:
@@ -90,6 +101,8 @@ def run_import(job_id: int) -> dict[str, Any] | None:
     except Exception:
         job.fail("The import failed unexpectedly; nothing was imported. Try it again.")
         raise  # the task result keeps the traceback, for whoever runs the worker
+    finally:
+        api_token.reset(named)
     return job.result
 
 
@@ -136,6 +149,112 @@ def import_job(job: Job) -> None:
     )
 
 
+# Audit exports -----------------------------------------------------------------------------
+
+EXPORT_STEPS = 20  # progress is said this many times over an export, not once per chunk
+EXPORT_GONE = (
+    "The worker stopped while writing this export, after event #{seq} recorded it; "
+    "start a new export."
+)
+
+
+def export_runs_in_background(events: int) -> bool:
+    """Whether an export selecting ``events`` events is left to the worker."""
+    return events > settings.CLAIMS_EXPORT_BACKGROUND_EVENTS
+
+
+def start_export(
+    project: Project, user: Any, fmt: str, filters: Filters, *, excel: bool = False
+) -> Job:
+    """A queued audit export, written to a file by the worker once this transaction commits;
+    its ``audit.exported`` event is written when the worker makes the export."""
+    params = {"format": fmt, "filters": filters.as_dict(), "excel": excel}
+    with transaction.atomic():
+        job = Job.objects.create(project=project, user=user, kind=JobKind.EXPORT, params=params)
+        transaction.on_commit(lambda: _enqueue_export(job))
+    return job
+
+
+def _enqueue_export(job: Job) -> None:
+    result = run_export.enqueue(job.pk)
+    Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
+
+
+def export_path(job: Job) -> Path:
+    """Where the worker writes the job's file (``result["file"]``, a name under var/)."""
+    return Path(settings.VAR_DIR) / "exports" / str((job.result or {})["file"])
+
+
+@task()
+def run_export(job_id: int) -> dict[str, Any] | None:
+    job = Job.objects.select_related("project", "user").filter(pk=job_id).first()
+    if job is None or not job.claim():
+        return None
+    if job.params.get("event"):
+        # Its event was written by an earlier run that died while writing the file: another
+        # run would write a second event for one export.
+        job.fail(EXPORT_GONE.format(seq=job.params["event"]))
+        return None
+    try:
+        export_job(job)
+    except Exception:
+        job.fail("The export failed unexpectedly. Try it again.")
+        raise  # the task result keeps the traceback, for whoever runs the worker
+    return job.result
+
+
+def export_job(job: Job) -> None:
+    """Make the export (its one event), then write its file under var/exports, saying how
+    far it got; the file appears whole (written aside, then renamed) or not at all."""
+    member = Member.of(job.project, job.user) if job.user is not None else None
+    if member is None or not member.at_least(Role.REVIEWER):
+        job.fail("Only reviewers and admins can export the audit trail; nothing was exported.")
+        return
+    params = job.params
+    given = params["filters"]
+    filters = Filters(
+        given["article"],
+        dt.date.fromisoformat(given["since"]) if given["since"] else None,
+        dt.date.fromisoformat(given["until"]) if given["until"] else None,
+        given["actor"],
+    )
+    job.step("Recording the export", 2)
+    try:
+        export = audit_export.start_export(job.project, params["format"], filters, actor=job.user)
+    except signing.SigningKeyMissing as missing:
+        job.fail(str(missing))
+        return
+    job.params = params | {"event": export.event.seq}
+    job.save(update_fields=["params"])
+    name = f"{job.pk}-{secrets.token_hex(8)}-{export.filename}"
+    folder = Path(settings.VAR_DIR) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"{name}.part"
+    step = max(1, export.count // EXPORT_STEPS)
+    done, said = 0, 0
+    with partial.open("w", encoding="utf-8", newline="") as out:
+        if export.format == "csv" and params["excel"]:
+            out.write(BOM)
+        for chunk in export.chunks:
+            out.write(chunk)
+            done += chunk.count("\n")
+            if done - said >= step:
+                said = done
+                shown = min(done, export.count)
+                percent = 5 + 90 * shown // max(export.count, 1)
+                job.step(f"Writing {shown:,} of {export.count:,} events", percent)
+    partial.rename(folder / name)
+    job.finish(
+        {
+            "file": name,
+            "filename": export.filename,
+            "content_type": export.content_type,
+            "count": export.count,
+            "event": export.event.seq,
+        }
+    )
+
+
 def recover() -> int:
     """Jobs whose worker died: queued again, or failed after their last attempt. How many."""
     count = 0
@@ -148,7 +267,8 @@ def recover() -> int:
                 status=JobStatus.QUEUED, phase="Waiting to run again (the worker stopped)"
             )
             if moved:
-                _enqueue(job)
+                enqueue = _enqueue_export if job.kind == JobKind.EXPORT else _enqueue
+                enqueue(job)
         else:
             moved = still.update(
                 status=JobStatus.FAILED,

@@ -122,6 +122,7 @@ urlpatterns = [
     path("p/<slug:slug>/audit/public-key.pem", audit.audit_public_key, name="audit-public-key"),
     # Background jobs and webhooks (claims/tasks.py, claims/webhooks.py).
     path("p/<slug:slug>/jobs/<int:job_id>/", jobs.job_detail, name="job-detail"),
+    path("p/<slug:slug>/jobs/<int:job_id>/file", jobs.job_download, name="job-download"),
     path("p/<slug:slug>/webhooks/", webhooks.webhook_list, name="webhook-list"),
     path(
         "p/<slug:slug>/webhooks/<int:webhook_id>/", webhooks.webhook_detail, name="webhook-detail"

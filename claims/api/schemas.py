@@ -13,7 +13,7 @@ import uuid
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from claims.http import MAX_ID
 from claims.models import LONG_TEXT
@@ -71,6 +71,21 @@ class ImportedOut(Schema):
     created: bool = Field(description="False: this text was already imported; nothing added.")
     article: ArticleOut
     claims: int
+
+
+class JobOut(Schema):
+    """Long work the worker runs (an import): how far it got, then its result or why not."""
+
+    id: int
+    kind: str
+    state: Literal["queued", "running", "done", "failed"]
+    phase: str = Field(description="In words: what the worker is doing now.")
+    percent: int
+    article: int | None = Field(description="When done: the imported article.")
+    created: bool | None = Field(description="When done: False if the text was already there.")
+    error: str = Field(description="When failed: why; nothing was imported.")
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
 
 
 class CitationOut(Schema):
@@ -246,13 +261,32 @@ class SplitIn(Schema):
 
 
 class ImportIn(Schema):
-    text: str = Field(description="The article's text (UTF-8), as a .txt file would hold it.")
-    published_on: dt.date
+    """An article's text, or the address of a page (or a PDF, a DOCX) to fetch it from."""
+
+    text: str | None = Field(
+        None, description="The article's text (UTF-8), as a .txt file would hold it."
+    )
+    url: str | None = Field(
+        None,
+        max_length=2000,
+        description="Instead of the text: an http(s) page to fetch and extract, under the "
+        "same limits and refusals as the browser's import from a link.",
+    )
+    published_on: dt.date | None = Field(
+        None, description="Needed for a text; a page may give its own, which this overrides."
+    )
     filename: str = Field("article.txt", max_length=255)
     title: str = Field("", max_length=500)
     author: str = Field("", max_length=300)
     publication: str = Field("", max_length=300)
     source_url: str = Field("", max_length=2000)
+
+    @model_validator(mode="after")
+    def one_source(self) -> ImportIn:
+        # Both or neither would leave which one to import to a guess.
+        if (self.text is None) == (self.url is None):
+            raise ValueError("Give either the text or a url: one of them.")
+        return self
 
 
 class ExportIn(Schema):

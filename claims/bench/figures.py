@@ -6,9 +6,13 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from claims.progress import Progress
 
 MB = 1024 * 1024
 
@@ -53,7 +57,31 @@ QUICK = Sizes(
 )
 
 
+# The parent's bar while ``shown_as_bar`` is open on a terminal; None: plain lines.
+_bar: Progress | None = None
+
+
+@contextmanager
+def shown_as_bar(steps: int) -> Iterator[bool]:
+    """On a terminal, ``progress`` moves one bar of ``steps`` steps (claims.progress)
+    instead of printing a line each; elsewhere (a log, CI) the lines stay. Whether a bar
+    is shown, so that the parent keeps its children's lines off it."""
+    global _bar
+    if not sys.stderr.isatty():
+        yield False
+        return
+    with Progress("bench", steps, stream=sys.stderr, unit="steps") as bar:
+        _bar = bar
+        try:
+            yield True
+        finally:
+            _bar = None
+
+
 def progress(message: str) -> None:
+    if _bar is not None:
+        _bar.phase(message)
+        return
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 

@@ -15,6 +15,7 @@ inside a timing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib.metadata
 import json
@@ -37,7 +38,7 @@ from django.core.management.base import CommandError
 from claims.bench import audit as bench_audit
 from claims.bench import serving
 from claims.bench.articles import article_text
-from claims.bench.figures import FULL, MB, QUICK, figure, progress
+from claims.bench.figures import FULL, MB, QUICK, figure, progress, shown_as_bar
 from claims.bench.throwaway import child_env, throwaway_database
 
 ROOT = Path(settings.BASE_DIR)
@@ -49,6 +50,7 @@ def run(
     sizes = QUICK if quick else FULL
     started = time.perf_counter()
     with (
+        contextlib.ExitStack() as stack,
         tempfile.TemporaryDirectory(prefix="claims-bench-") as name,
         throwaway_database(Path(name)) as (engine, db_env),
     ):
@@ -59,6 +61,9 @@ def run(
         if threads:
             env["GUNICORN_THREADS"] = str(threads)
         steps = Steps(tmp, env, quick, runs)
+        # The progress() calls below, counted: one bar on a terminal.
+        phases = 5 + len(sizes.texts) * runs + runs
+        steps.bar = stack.enter_context(shown_as_bar(phases))
         result: dict[str, Any] = {
             "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "cores": os.cpu_count(),
@@ -101,6 +106,9 @@ class Steps:
 
     def __init__(self, tmp: Path, env: dict[str, str], quick: bool, runs: int) -> None:
         self.tmp, self.env, self.quick, self.runs = tmp, env, quick, runs
+        # Under the parent's bar, a child's own lines would break it: they are kept, and
+        # shown only if the child fails.
+        self.bar = False
 
     def __call__(self, step: str, *args: str) -> dict[str, Any]:
         command = [sys.executable, str(ROOT / "manage.py"), "bench", "--step", step]
@@ -108,9 +116,17 @@ class Steps:
         if self.quick:
             command.append("--quick")
         done = subprocess.run(
-            command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, text=True, check=False
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if self.bar else None,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
+            if self.bar:
+                sys.stderr.write("\n" + done.stderr)
             raise CommandError(f"bench step {step} failed (exit {done.returncode}); see above.")
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         return result

@@ -1,5 +1,9 @@
 """Audit exports: the export page (a form; POST streams the file) and the public key.
 
+An export of more events than ``CLAIMS_EXPORT_BACKGROUND_EVENTS`` is made by the worker
+instead: the POST answers with its job's page, which shows its progress and then offers
+the file (``claims.tasks.run_export``, ``views.jobs.job_download``).
+
 Who may export: reviewers and admins. An export hands out every analyst's verdicts and
 rationales, which a blind project hides from analysts until they have given their own,
 and reviewers already see them all to adjudicate. Analysts and viewers get 403,
@@ -19,15 +23,19 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
+from django_htmx.http import HttpResponseClientRedirect
 
+from claims import tasks
 from claims.access import member_for
 from claims.exports import BOM
 from claims.http import AuthedRequest, respond
 from claims.log import signing
 from claims.log.actions import Action
-from claims.log.export import FORMAT_LABELS, Filters, start_export
-from claims.models import Article, AuditEvent, Project, Role
+from claims.log.export import FORMAT_LABELS, Filters, selected_events, start_export
+from claims.models import Article, AuditChain, AuditEvent, Project, Role
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -81,6 +89,11 @@ class ExportForm(forms.Form):
         data = self.cleaned_data
         return Filters(data["article"], data["since"], data["until"], data["actor"])
 
+    def selected_events(self) -> int:
+        """How many events the export would cover: what decides whether the worker makes it."""
+        chain = AuditChain.objects.get(project=self.project)
+        return selected_events(chain, chain.head_seq, self.filters()).count()
+
 
 @require_http_methods(["GET", "POST"])
 @login_required
@@ -89,6 +102,8 @@ def audit_export(request: AuthedRequest, slug: str) -> HttpResponse | StreamingH
     posted = request.method == "POST"
     form = ExportForm(project, request.POST if posted else None, initial=request.GET.dict())
     if posted and form.is_valid():
+        if tasks.export_runs_in_background(form.selected_events()):
+            return _in_background(request, project, form)
         try:
             export = start_export(
                 project, form.cleaned_data["format"], form.filters(), actor=request.user
@@ -102,6 +117,22 @@ def audit_export(request: AuthedRequest, slug: str) -> HttpResponse | StreamingH
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         return response
     return _page(request, project, form, status=422 if posted else 200)
+
+
+def _in_background(request: AuthedRequest, project: Project, form: ExportForm) -> HttpResponse:
+    """An export above ``CLAIMS_EXPORT_BACKGROUND_EVENTS``: a job whose page shows its
+    progress, then the file to download (``claims.tasks.run_export``)."""
+    data = form.cleaned_data
+    if data["format"] == "jsonl":
+        try:
+            signing.private_key()  # refused now, not by the worker later
+        except signing.SigningKeyMissing as error:
+            return _page(request, project, form, str(error), status=503)
+    job = tasks.start_export(
+        project, request.user, data["format"], form.filters(), excel=data["excel"]
+    )
+    url = reverse("job-detail", args=[project.slug, job.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _page(

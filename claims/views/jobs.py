@@ -1,16 +1,17 @@
 """A background job's page: its progress while the worker runs it (htmx polls its status
-every second), then its result (a link to the imported article) or why it failed."""
+every second), then its result (a link to the imported article, or the audit export's file
+to download) or why it failed."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_GET
 
 from claims import tasks
 from claims.access import member_for
 from claims.http import MAX_ID, AuthedRequest, respond
-from claims.models import Job
+from claims.models import Job, JobKind, JobStatus, Member, Role
 
 
 @require_GET
@@ -20,6 +21,34 @@ def job_detail(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse:
     # A job whose worker died is run again or reported failed here: polling is how anyone
     # comes to look at it (claims.tasks.recover).
     tasks.recover()
+    job = _job(member, job_id)
+    context = {"project": member.project, "job": job, "member": member}
+    partial = "job-status" if request.htmx else ""
+    return respond(request, "claims/job_detail.html", context, partial=partial)
+
+
+@require_GET
+@login_required
+def job_download(request: AuthedRequest, slug: str, job_id: int) -> FileResponse:
+    """The file of a finished audit export job: for whoever may export (reviewers and
+    admins), and only their own job unless they are an admin, as its page."""
+    member = member_for(request, slug, Role.REVIEWER)
+    job = _job(member, job_id)
+    if job.kind != JobKind.EXPORT or job.status != JobStatus.DONE:
+        raise Http404("This job has no file to download.")
+    path = tasks.export_path(job)
+    if not path.is_file():
+        raise Http404("The export's file is gone; start a new export.")
+    result = job.result or {}
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=result["filename"],
+        content_type=result["content_type"],
+    )
+
+
+def _job(member: Member, job_id: int) -> Job:
     job = (
         Job.objects.filter(project=member.project, pk=job_id).defer("payload").first()
         if job_id <= MAX_ID
@@ -28,6 +57,4 @@ def job_detail(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse:
     # Someone else's job is theirs, unless you are an admin.
     if job is None or (job.user_id != member.user.pk and not member.is_admin):
         raise Http404("No such job.")
-    context = {"project": member.project, "job": job, "member": member}
-    partial = "job-status" if request.htmx else ""
-    return respond(request, "claims/job_detail.html", context, partial=partial)
+    return job

@@ -10,12 +10,14 @@ it moved on meanwhile (or refuses the change as a conflict, e.g. evidence alread
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.forms import CharField
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Status
 
+from claims import extraction, importer, tasks
 from claims.api import auth, present
 from claims.api.routes.common import answers, id_param, router, slug_param
 from claims.api.schemas import (
@@ -27,16 +29,23 @@ from claims.api.schemas import (
     ExportIn,
     ImportedOut,
     ImportIn,
+    JobOut,
     SpanIn,
     SplitIn,
     VerdictIn,
     VerdictOut,
 )
-from claims.forms import AdjudicationForm, ConfirmImportForm, EvidenceForm, VerdictForm
+from claims.forms import (
+    AdjudicationForm,
+    ArticleMetadataForm,
+    ConfirmImportForm,
+    EvidenceForm,
+    VerdictForm,
+)
 from claims.importer import ImportRejected
 from claims.log import signing
 from claims.log.export import start_export
-from claims.models import Adjudication, Claim, Member, Role, Verdict
+from claims.models import Adjudication, Article, Claim, Job, Member, Role, Verdict
 from claims.views.audit import ExportForm
 
 # The operations made against a version, which take If-Match.
@@ -261,18 +270,31 @@ def merge(
 
 @router.post(
     "/projects/{slug}/articles",
-    response=answers(ImportedOut, 201, write=True, also={200: ImportedOut}),
+    response=answers(ImportedOut, 201, write=True, also={200: ImportedOut, 202: JobOut}),
 )
-def import_article(request: HttpRequest, given: ImportIn, slug: str = slug_param()) -> Any:
-    """Import an article from its text (admins): 201, or 200 when this very text is
-    already in the project (nothing is added)."""
+def import_article(
+    request: HttpRequest, response: HttpResponse, given: ImportIn, slug: str = slug_param()
+) -> Any:
+    """Import an article (admins) from its text, or from the page at ``url`` (fetched and
+    extracted as the browser's import from a link does; a refused fetch is a 422 saying
+    why): 201, or 200 when this very text is already in the project (nothing is added).
+
+    A text above the background size, or any import sent with ``Prefer: respond-async``,
+    is left to the worker: 202, with the job to follow in ``Location``."""
     member = auth.member(request, slug, Role.ADMIN)
-    fields = given.dict()
-    fields["published_on"] = given.published_on.isoformat()
-    form = ConfirmImportForm(fields)
-    _checked(form)
+    fields = given.dict(exclude={"url"})
+    fields["published_on"] = _day(given.published_on)
+    if _in_background(request, given):
+        job = _start_job(request, member, given, fields)
+        response["Location"] = request.path.removesuffix("/articles") + f"/jobs/{job.pk}"
+        return Status(202, _job(job))
     try:
-        article, created = form.import_into(member.project, member.user)
+        if given.url is not None:
+            article, created = _from_url(member, given.url, fields)
+        else:
+            form = ConfirmImportForm(fields)
+            _checked(form)
+            article, created = form.import_into(member.project, member.user)
     except ImportRejected as refusal:
         raise ValidationError(str(refusal)) from None
     body = {
@@ -281,6 +303,100 @@ def import_article(request: HttpRequest, given: ImportIn, slug: str = slug_param
         "claims": article.claims.count(),
     }
     return Status(201 if created else 200, body)
+
+
+def _in_background(request: HttpRequest, given: ImportIn) -> bool:
+    # RFC 7240's way for a client to ask for an answer before the work is done.
+    prefer = {p.strip().lower() for p in request.headers.get("Prefer", "").split(",")}
+    if "respond-async" in prefer:
+        return True
+    return given.text is not None and tasks.runs_in_background(len(given.text.encode()))
+
+
+def _start_job(
+    request: HttpRequest, member: Member, given: ImportIn, fields: dict[str, Any]
+) -> Job:
+    """The import, checked as far as it can be without doing it, queued for the worker."""
+    form = ArticleMetadataForm(fields)
+    form.fields["published_on"].required = given.text is not None  # a page may give it
+    data = _checked(form)
+    if given.text is not None and not given.text.strip():
+        raise ValidationError({"text": "The text is empty."})
+    return tasks.start_import(
+        member.project,
+        member.user,
+        given.text.encode() if given.text is not None else None,
+        url=given.url or "",
+        filename=given.filename,
+        published_on=data["published_on"],
+        html=False,  # as the text's import in the request reads it (ConfirmImportForm)
+        metadata=form.metadata(),
+        token=_token_prefix(request),
+    )
+
+
+def _token_prefix(request: HttpRequest) -> str | None:
+    token = auth.caller(request).token
+    return token.prefix if token is not None else None
+
+
+def _job(job: Job) -> dict[str, Any]:
+    result = job.result or {}
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "state": job.status,
+        "phase": job.phase,
+        "percent": job.percent,
+        "article": result.get("article"),
+        "created": result.get("created"),
+        "error": job.error,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+@router.get("/projects/{slug}/jobs/{job_id}", response=answers(JobOut))
+def job_detail(request: HttpRequest, slug: str = slug_param(), job_id: int = id_param()) -> Any:
+    """An import left to the worker: its state and progress, then the imported article or
+    why nothing was imported. One's own jobs (admins: anyone's in the project)."""
+    member = auth.member(request, slug)
+    # A job whose worker died is run again or reported failed when someone looks at it.
+    tasks.recover()
+    job = Job.objects.filter(project=member.project, pk=job_id).defer("payload").first()
+    if job is None or (job.user_id != member.user.pk and not member.is_admin):
+        raise Http404("No such job.")
+    return _job(job)
+
+
+def _from_url(member: Member, url: str, fields: dict[str, Any]) -> tuple[Article, bool]:
+    """Fetch, extract and import the page at ``url``. What the caller gave wins; what the
+    page says of itself (title, author, date) fills the rest, as in the browser's preview;
+    the address the fetch ended at and its time are kept on the article."""
+    form = ArticleMetadataForm(fields)
+    form.fields["published_on"].required = False  # the page may give it
+    given = _checked(form)
+    text, found = extraction.prepare_from_url(url)
+    prepared = extraction.prepare_text(
+        text,
+        filename=found["filename"],
+        published_on=given["published_on"] or found["published_on"],
+    )
+    # A page's title may be longer than ours: cut, as the preview does (forms.ImportForm).
+    read = {
+        name: str(found[name])[: cast(CharField, form.fields[name]).max_length]
+        for name in ("title", "author", "source_url")
+    }
+    metadata = {k: v for k, v in read.items() if v} | {
+        k: v for k, v in form.metadata().items() if v
+    }
+    return importer.import_prepared(
+        member.project,
+        prepared,
+        actor=member.user,
+        fetched_at=found["fetched_at"],
+        **metadata,
+    )
 
 
 EXPORT_TYPES = {

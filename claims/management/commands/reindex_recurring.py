@@ -1,0 +1,75 @@
+"""python manage.py reindex_recurring [--project SLUG]
+
+Rebuild the recurring-claims index (``ClaimTerm``) and the proposals of existing data
+(``claims.recurring``): articles imported before the index existed, or claims whose rows
+were lost. Each article's index rows are written afresh from its current claims, then
+each article's claims are proposed against every other article's. A proposal already
+made, confirmed or rejected stays as it is (``claimlink_once``), so a second run changes
+nothing. Derived data: no event.
+
+Each article is one short transaction that holds the project's chain head, as an import
+does, so that an import or a claim edit running meanwhile waits rather than interleaving
+its own index rows with these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.db.models import QuerySet
+
+from claims import recurring
+from claims.log.chain import lock_head
+from claims.models import Article, AuditChain, ClaimLink, Project
+from claims.progress import Progress
+
+
+@contextmanager
+def locked(project: Project) -> Iterator[QuerySet[Article]]:
+    """A transaction holding the project's chain head; the project's articles."""
+    with transaction.atomic():
+        lock_head(AuditChain.objects.filter(project=project)).get()
+        yield Article.objects.filter(project=project)
+
+
+class Command(BaseCommand):
+    help = "Rebuild the recurring-claims index and proposals of every project, or of one."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--project", metavar="SLUG", help="only this project")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        projects = Project.objects.order_by("slug")
+        if options["project"]:
+            projects = projects.filter(slug=options["project"])
+            if not projects.exists():
+                raise CommandError(f"No project {options['project']}.")
+        for project in projects:
+            self.rebuild(project)
+
+    def rebuild(self, project: Project) -> None:
+        ids = list(
+            Article.objects.filter(project=project).order_by("pk").values_list("pk", flat=True)
+        )
+        links = ClaimLink.objects.filter(claim_a__article__project=project)
+        before, claims = links.count(), 0
+        spans: dict[int, list[tuple[int, int, int]]] = {}
+        label = f"Reindexing {project.slug}"
+        with Progress(label, 2 * len(ids), stream=self.stderr, unit="steps") as progress:
+            for pk in ids:  # every article's words first: proposals look at all of them
+                with locked(project) as article:
+                    spans[pk] = recurring.index_article(project, article.get(pk=pk))
+                claims += len(spans[pk])
+                progress.advance(note="index")
+            for pk in ids:
+                with locked(project) as article:
+                    recurring.match(project, article.get(pk=pk), spans[pk])
+                progress.advance(note="proposals")
+        self.stdout.write(
+            f"{project.slug}: {len(ids)} articles, {claims} claims indexed, "
+            f"{links.count() - before} proposals added"
+        )
