@@ -13,7 +13,15 @@ from django.urls import reverse
 
 from claims.models import Claim, ClaimLink, LinkState, Role
 from tests.factories import add_member, make_article, make_user
-from tests.test_permissions_matrix import RANK, ROLES, Action, build_world, call, fingerprint
+from tests.test_permissions_matrix import (
+    ROLES,
+    Action,
+    build_world,
+    call,
+    check_foreign_ids,
+    check_in_own_project,
+    fingerprint,
+)
 
 REPEAT = "Repeat\n\nMoscow agreed to the talks in Geneva, and Beijing declined them.\n"
 
@@ -86,39 +94,12 @@ CASES = [(role, action) for action in ACTIONS for role in ROLES]
     ("role", "action"), CASES, ids=[f"{role}-{action.name}" for role, action in CASES]
 )
 def test_role_and_action_in_own_project(worlds: Any, role: str, action: Action) -> None:
-    mine, _theirs, people = worlds
-    client = Client()
-    client.force_login(people[role])
-    before = links_too()
-    response = call(client, action, mine)
-    if role == "outsider":
-        expected: tuple[int, ...] = (404,)
-    elif RANK[role] < RANK[action.least]:
-        expected = (403,)
-    else:
-        expected = action.ok
-    assert response.status_code in expected, response.content[:300]
-    if response.status_code in (403, 404) or action.method == "GET":
-        assert links_too() == before
+    check_in_own_project(worlds, role, action, links_too)
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=[a.name for a in ACTIONS])
 def test_another_projects_ids_are_404_for_every_role(worlds: Any, action: Action) -> None:
-    mine, theirs, people = worlds
-    crossed = {**theirs, "slug": mine["slug"]}
-    for role in ROLES:
-        client = Client()
-        client.force_login(people[role])
-        before = links_too()
-        for ids in (crossed, theirs):
-            if ids is crossed and action.url(crossed) == action.url(mine):
-                continue  # the action takes no id besides the slug
-            response = call(client, action, ids)
-            too_low = (
-                ids is crossed and role != "outsider" and RANK[role] < RANK[action.first_check]
-            )
-            assert response.status_code == (403 if too_low else 404), (role, action.name)
-        assert links_too() == before
+    check_foreign_ids(worlds, action, links_too)
 
 
 def test_adopting_from_another_projects_claim_is_refused(worlds: Any) -> None:
