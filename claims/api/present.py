@@ -43,6 +43,14 @@ def after(value: str | None) -> int | None:
     return number
 
 
+def by_pk(request: HttpRequest, rows: Any, after_: str | None, limit: int) -> dict[str, Any]:
+    """One page of ``rows`` (a queryset) in primary-key order, after the cursor ``after_``."""
+    start = after(after_)
+    if start is not None:
+        rows = rows.filter(pk__gt=start)
+    return page(request, list(rows.order_by("pk")[: limit + 1]), limit, lambda row: row.pk)
+
+
 def page(request: HttpRequest, items: Sequence[Any], limit: int, key: Any) -> dict[str, Any]:
     """One page of ``items`` (read with one more than ``limit``, to know whether another
     page follows), and the address of the next one."""

@@ -68,10 +68,7 @@ def articles(
 ) -> dict[str, Any]:
     member = auth.member(request, slug)
     rows = Article.objects.filter(project=member.project).defer("text").order_by("pk")
-    start = present.after(after)
-    if start is not None:
-        rows = rows.filter(pk__gt=start)
-    listed = present.page(request, list(rows[: limit + 1]), limit, lambda a: a.pk)
+    listed = present.by_pk(request, rows, after, limit)
     listed["items"] = [present.article(a) for a in listed["items"]]
     return listed
 
@@ -98,10 +95,7 @@ def article_claims(
     sees it (blind review: the team's counts only once the caller gave their own)."""
     member, found = auth.article(request, slug, article_id)
     rows = Claim.objects.filter(article=found).select_related("adjudication__reviewer")
-    start = present.after(after)
-    if start is not None:
-        rows = rows.filter(pk__gt=start)
-    listed = present.page(request, list(rows.order_by("pk")[: limit + 1]), limit, lambda c: c.pk)
+    listed = present.by_pk(request, rows, after, limit)
     views = reading.claim_views(found, member, listed["items"])
     listed["items"] = [present.claim(view) for view in views]
     return listed
@@ -159,10 +153,7 @@ def my_verdicts(
         claim__article__project=member.project,
         claim__retired_in__isnull=True,
     ).exclude(status="")
-    start = present.after(after)
-    if start is not None:
-        rows = rows.filter(pk__gt=start)
-    listed = present.page(request, list(rows.order_by("pk")[: limit + 1]), limit, lambda v: v.pk)
+    listed = present.by_pk(request, rows, after, limit)
     name = member.user.get_username()
     listed["items"] = [present.verdict(v.claim_id, name, v) for v in listed["items"]]
     return listed
