@@ -19,7 +19,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from claims.models import (
@@ -114,12 +114,14 @@ def _counted(token: ApiToken, kind: str, window: dt.datetime) -> int:
         f"ON CONFLICT (token_id, kind, {q('window')}) "
         f"DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count}"
     )
-    with connection.cursor() as cursor:
+    # The count and the clearing of spent windows stand or fall together: a request whose
+    # clearing fails (a busy table) has not been counted, so trying it again counts it once.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [token.pk, kind, moment])
         (counted,) = cursor.fetchone()
-    if counted == 1 and kind == "all":
-        # A new window: the token's earlier ones are spent.
-        ApiRequestWindow.objects.filter(token=token, window__lt=window).delete()
+        if counted == 1 and kind == "all":
+            # A new window: the token's earlier ones are spent.
+            ApiRequestWindow.objects.filter(token=token, window__lt=window).delete()
     return int(counted)
 
 

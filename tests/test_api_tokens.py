@@ -284,3 +284,33 @@ def test_the_limit_holds_across_concurrent_workers(
         if timezone.now().replace(second=0, microsecond=0) == minute:
             break
     assert allowed == 25
+
+
+def test_a_request_whose_window_clearing_fails_is_not_counted(
+    project: Project, bob: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request of a minute clears the token's spent windows; if that fails (a busy
+    table), the request is not counted either, so trying it again counts it once."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from claims import tokens
+    from claims.models import ApiRequestWindow
+
+    issue(bob, project)
+    token = ApiToken.objects.get()
+    clear = QuerySet.delete
+
+    def busy_once(queryset: QuerySet[Any]) -> Any:
+        if queryset.model is ApiRequestWindow:
+            monkeypatch.setattr(QuerySet, "delete", clear)
+            raise OperationalError("database table is locked")
+        return clear(queryset)
+
+    monkeypatch.setattr(QuerySet, "delete", busy_once)
+    with pytest.raises(OperationalError):
+        tokens.count_request(token, write=False)
+    assert not ApiRequestWindow.objects.filter(token=token).exists()
+
+    assert tokens.count_request(token, write=False) is None
+    assert ApiRequestWindow.objects.get(token=token, kind="all").count == 1
