@@ -3,6 +3,7 @@ ranking, highlighting, hostile queries, blind review, and writes that bypass the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -300,3 +301,28 @@ def test_results_page_by_rank_then_id(corpus: dict[str, Claim], project: Project
         after = (page[-1].rank, page[-1].claim_id)
     assert [h.claim_id for h in pages] == [h.claim_id for h in everything]
     assert len(everything) >= 4
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL keeps long texts aside")
+@pytest.mark.django_db
+def test_sqlite_triggers_read_an_article_by_its_index_not_its_row() -> None:
+    """A claim's project id is read from the index on (id, project_id): SQLite stores the
+    article's text before ``project_id`` in its row, so reading the row walks the whole
+    text's overflow pages, for each claim an import stores (migration 0017)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            " AND sql LIKE '%claims_article a%'"
+        )
+        triggers = cursor.fetchall()
+        assert len(triggers) == 16  # every trigger that rebuilds a claim's rows
+        for name, sql in triggers:
+            body = sql[sql.index(" BEGIN ") + 7 : sql.rindex("; END")]
+            for statement in re.sub(r"\b(NEW|OLD)\.\w+", "1", body).split("; "):
+                cursor.execute(f"EXPLAIN QUERY PLAN {statement}")
+                steps = [row[-1] for row in cursor.fetchall()]
+                article = [s for s in steps if s.startswith("SEARCH a ")]
+                assert all("COVERING INDEX claims_article_project_cover" in s for s in article), (
+                    name,
+                    article,
+                )

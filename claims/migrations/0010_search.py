@@ -85,13 +85,18 @@ def _owners(ids: str) -> str:
 WORDS = 'substr(b.words, c.start - b.start + 1, c."end" - c.start)'
 
 
-def _refresh(ids: str) -> list[str]:
+# How SQLite's statements read a claim's article (for its project id); migration 0017
+# reads it through a covering index instead (see there).
+ARTICLE = "claims_article a"
+
+
+def _refresh(ids: str, article: str = ARTICLE) -> list[str]:
     """SQLite's statements that rebuild the rows of the claims ``ids`` (a SELECT of claim
     ids) selects. No CTEs: SQLite does not allow them inside triggers."""
     public = f"{WORDS} || {_cited(False)}"
     claims = (
         "FROM claims_claim c JOIN claims_block b ON b.id = c.block_id"
-        " JOIN claims_article a ON a.id = c.article_id"
+        f" JOIN {article} ON a.id = c.article_id"
     )
     current = f"{claims} WHERE c.id IN ({ids}) AND c.retired_in IS NULL"
     insert = "INSERT INTO claims_searchdoc (claim_id, project_id, viewer, content)"
@@ -172,7 +177,11 @@ def _changes(new: str, old: str, pg: bool) -> list[tuple[str, str, str]]:
 
 
 def _sqlite() -> list[str]:
-    statements = [
+    return _sqlite_tables() + _sqlite_triggers()
+
+
+def _sqlite_tables() -> list[str]:
+    return [
         "CREATE TABLE claims_searchdoc (id INTEGER PRIMARY KEY, claim_id bigint NOT NULL,"
         " project_id bigint NOT NULL, viewer bigint NOT NULL, content text NOT NULL)",
         "CREATE INDEX claims_searchdoc_claim ON claims_searchdoc (claim_id, viewer)",
@@ -186,6 +195,12 @@ def _sqlite() -> list[str]:
         " INSERT INTO claims_search (claims_search, rowid, content)"
         " VALUES ('delete', OLD.id, OLD.content); END",
     ]
+
+
+def _sqlite_triggers(article: str = ARTICLE) -> list[str]:
+    """The triggers that keep the rows of the claims a write touched; ``article``: how
+    they read a claim's article."""
+    statements = []
     # Only the columns that change what is indexed: a claim's version or an evidence
     # timestamp moving must not rebuild its rows.
     columns = {
@@ -194,7 +209,7 @@ def _sqlite() -> list[str]:
         "claims_block": "OF words, start",
     }
     for number, (table, event, ids) in enumerate(_changes("NEW.", "OLD.", pg=False)):
-        body = "; ".join(_refresh(ids))
+        body = "; ".join(_refresh(ids, article))
         on = f"{event} {columns.get(table, '')}" if event == "UPDATE" else event
         statements.append(
             f"CREATE TRIGGER claims_search_{number} AFTER {on} ON {table} BEGIN {body}; END"
