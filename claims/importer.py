@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 
-from claims import recurring, segmenter
+from claims import recurring, search, segmenter
 from claims.log.actions import Action
 from claims.log.chain import writing
 from claims.models import Article, ArticleVersion, Block, Citation, Claim, Project
@@ -242,7 +242,8 @@ def import_prepared(
             imported_by=actor,
             imported_at=article.imported_at,
         )
-        claims, stored_citations = _store_derived(article, prepared.segmentation)
+        with search.indexed_at_once(article.pk):
+            claims, stored_citations = _store_derived(article, prepared.segmentation)
         recurring.propose(project, article, claims, store=_insert)  # derived: no event
         writer.append(
             action=Action.ARTICLE_IMPORTED,

@@ -19,7 +19,8 @@ index keeps a row of each kind per claim; see the migration).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,23 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from claims.models import Member
+
+
+@contextmanager
+def indexed_at_once(article_id: int) -> Iterator[None]:
+    """Inside an import's transaction: the article's new claims and citation links are
+    indexed in one pass as the block ends, rather than by a trigger per row (on SQLite,
+    whose triggers run per row; migration 0019). If the block raises, the transaction it
+    is in must roll back, as an import's does: the pause goes with it."""
+    if connection.vendor != "sqlite":
+        yield  # PostgreSQL's triggers run once per statement already
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO claims_search_paused (article_id) VALUES (%s)", [article_id])
+    yield
+    with connection.cursor() as cursor:  # its trigger indexes the article's claims
+        cursor.execute("DELETE FROM claims_search_paused WHERE article_id = %s", [article_id])
+
 
 QUERY_LIMIT = 200  # characters of a query
 START, STOP = "\ue000", "\ue001"  # highlight marks: private-use characters, escaped around

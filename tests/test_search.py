@@ -315,7 +315,7 @@ def test_sqlite_triggers_read_an_article_by_its_index_not_its_row() -> None:
             " AND sql LIKE '%claims_article a%'"
         )
         triggers = cursor.fetchall()
-        assert len(triggers) == 16  # every trigger that rebuilds a claim's rows
+        assert len(triggers) == 17  # every trigger that rebuilds claims' rows
         for name, sql in triggers:
             body = sql[sql.index(" BEGIN ") + 7 : sql.rindex("; END")]
             for statement in re.sub(r"\b(NEW|OLD)\.\w+", "1", body).split("; "):
@@ -326,3 +326,33 @@ def test_sqlite_triggers_read_an_article_by_its_index_not_its_row() -> None:
                     name,
                     article,
                 )
+
+
+def test_an_import_indexes_its_claims_as_it_ends_and_pauses_nothing_else(
+    corpus: dict[str, Claim], project: Project, bob: Any
+) -> None:
+    """``indexed_at_once``: the article's own inserts wait for the end of the block (one
+    pass on SQLite), a claim of another article written meanwhile is indexed at once, and
+    nothing is left paused."""
+    naval = by_word(corpus, "Naval")
+    other = make_article(project, "Harbours\n\nTankers queue outside Vladivostok.\n", actor=bob)
+    me = Member(bob, project, Role.ANALYST)
+    copy_sql = (
+        'INSERT INTO claims_claim (article_id, block_id, ordinal, start, "end", section,'
+        ' sentence, version, wording_before) SELECT article_id, block_id, %s, start, "end",'
+        " section, sentence, 1, '' FROM claims_claim WHERE id = %s"
+    )
+    with search.indexed_at_once(naval.article_id):
+        run(copy_sql, [98, naval.pk])
+        theirs = Claim.objects.get(article=other)
+        run(copy_sql, [97, theirs.pk])
+        waiting = set(found(me, "vladivostok"))
+    mine, copied = Claim.objects.get(ordinal=98).pk, Claim.objects.get(ordinal=97).pk
+    everything = {naval.pk, theirs.pk, mine, copied}
+    # PostgreSQL's triggers run once per statement: it has no pause.
+    assert waiting == (everything - {mine} if connection.vendor == "sqlite" else everything)
+    assert set(found(me, "vladivostok")) == everything
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM claims_search_paused")
+            assert cursor.fetchone() == (0,)

@@ -197,9 +197,19 @@ def _sqlite_tables() -> list[str]:
     ]
 
 
-def _sqlite_triggers(article: str = ARTICLE) -> list[str]:
+# Row triggers that wait while their article's import is paused (migration 0019): the
+# import's claims are then indexed in one pass when it resumes. Keyed by the trigger's table.
+PAUSED = {
+    "claims_claim": "SELECT 1 FROM claims_search_paused p WHERE p.article_id = NEW.article_id",
+    "claims_claim_citations": "SELECT 1 FROM claims_search_paused p"
+    " JOIN claims_claim pc ON pc.article_id = p.article_id WHERE pc.id = NEW.claim_id",
+}
+
+
+def _sqlite_triggers(article: str = ARTICLE, pausable: bool = False) -> list[str]:
     """The triggers that keep the rows of the claims a write touched; ``article``: how
-    they read a claim's article."""
+    they read a claim's article; ``pausable``: whether an import may pause the row
+    triggers of its claims' inserts (``PAUSED``)."""
     statements = []
     # Only the columns that change what is indexed: a claim's version or an evidence
     # timestamp moving must not rebuild its rows.
@@ -211,8 +221,11 @@ def _sqlite_triggers(article: str = ARTICLE) -> list[str]:
     for number, (table, event, ids) in enumerate(_changes("NEW.", "OLD.", pg=False)):
         body = "; ".join(_refresh(ids, article))
         on = f"{event} {columns.get(table, '')}" if event == "UPDATE" else event
+        when = ""
+        if pausable and event == "INSERT" and table in PAUSED:
+            when = f" WHEN NOT EXISTS ({PAUSED[table]})"
         statements.append(
-            f"CREATE TRIGGER claims_search_{number} AFTER {on} ON {table} BEGIN {body}; END"
+            f"CREATE TRIGGER claims_search_{number} AFTER {on} ON {table}{when} BEGIN {body}; END"
         )
     statements += [
         "CREATE TRIGGER claims_search_claim_gone AFTER DELETE ON claims_claim BEGIN"

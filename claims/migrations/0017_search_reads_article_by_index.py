@@ -25,15 +25,17 @@ INDEX = "claims_article_project_cover"
 COVERED = f"claims_article a INDEXED BY {INDEX}"
 
 
-def _replace_triggers(schema_editor: Any, article: str) -> None:
+def replace_triggers(schema_editor: Any, triggers: list[str]) -> None:
+    """Drop the claims' search triggers (``claims_search_<n>`` and the rest; not those of
+    ``claims_searchdoc``, which keep FTS5 in step) and create ``triggers``."""
     cursor = schema_editor.connection.cursor()
     names = cursor.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'claims\\_search\\_%'"
-        " ESCAPE '\\'"
+        " ESCAPE '\\' AND tbl_name <> 'claims_search_paused'"
     )
     for (name,) in names.fetchall():
         schema_editor.execute(f"DROP TRIGGER {name}", params=None)
-    for statement in search._sqlite_triggers(article):
+    for statement in triggers:
         schema_editor.execute(statement, params=None)
 
 
@@ -41,13 +43,13 @@ def forward(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor != "sqlite":
         return
     schema_editor.execute(f"CREATE INDEX {INDEX} ON claims_article (id, project_id)", params=None)
-    _replace_triggers(schema_editor, COVERED)
+    replace_triggers(schema_editor, search._sqlite_triggers(COVERED))
 
 
 def backward(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor != "sqlite":
         return
-    _replace_triggers(schema_editor, search.ARTICLE)
+    replace_triggers(schema_editor, search._sqlite_triggers())
     schema_editor.execute(f"DROP INDEX {INDEX}", params=None)
 
 
