@@ -20,6 +20,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.db import connection, models
@@ -109,6 +110,11 @@ class Text:
     article: int
     text: str
 
+    @cached_property
+    def words(self) -> set[str]:
+        """Its ``terms``, found once for the index and the candidates."""
+        return terms(self.text)
+
 
 TERM_FIELDS = ("project", "article", "claim", "term")  # a ClaimTerm row, as ``Store`` takes it
 # Writes rows of a model: ``fields`` and their values in that order (the importer's own
@@ -128,9 +134,7 @@ def bulk_insert(
 
 def index(project: Project, texts: Iterable[Text], store: Store = bulk_insert) -> None:
     """Add the claims' words to the index."""
-    rows = (
-        (project.pk, t.article, t.claim, term[:40]) for t in texts for term in sorted(terms(t.text))
-    )
+    rows = ((project.pk, t.article, t.claim, term[:40]) for t in texts for term in sorted(t.words))
     store(ClaimTerm, TERM_FIELDS, rows)
 
 
@@ -144,7 +148,7 @@ def candidates(project: Project, article_id: int, texts: Sequence[Text]) -> dict
     most of its ``RAREST`` rarest words (at most ``CANDIDATES``, two words at least unless
     it has only one), words on more than ``CROWD`` claims left out: a few queries per
     thousand words."""
-    words = {t.claim: terms(t.text) for t in texts}
+    words = {t.claim: t.words for t in texts}
     everything = sorted(set().union(*words.values())) if words else []
     common = set()
     for batch in _batches(everything):
@@ -225,13 +229,12 @@ def propose(
         # writer waits on.
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(ClaimTerm._meta.db_table)}")
-    return match(project, article, spans)
+    return match(project, article, texts)
 
 
-def match(project: Project, article: Article, spans: Sequence[tuple[int, int, int]]) -> int:
-    """Propose the same claim elsewhere for the claims of ``article`` given by ``spans``,
-    already indexed: the number of proposals made (pairs already stored stay as they are)."""
-    texts = [Text(pk, article.pk, article.text[start:end]) for pk, start, end in spans]
+def match(project: Project, article: Article, texts: Sequence[Text]) -> int:
+    """Propose the same claim elsewhere for ``texts``, claims of ``article`` already
+    indexed: the number of proposals made (pairs already stored stay as they are)."""
     found = candidates(project, article.pk, texts)
     theirs = texts_of({c for found_ in found.values() for c in found_})
     links = []
@@ -275,13 +278,14 @@ def edited(project: Project, article: Article, claims: Sequence[Claim]) -> int:
     return reindex(project, article, [(c.pk, c.start, c.end) for c in claims], retired=())
 
 
-def index_article(project: Project, article: Article) -> list[tuple[int, int, int]]:
+def index_article(project: Project, article: Article) -> list[Text]:
     """``manage.py reindex_recurring``: the article's index rows afresh from its current
-    claims; their ``(id, start, end)``, for ``match``."""
-    spans = list(article.claims.order_by("pk").values_list("pk", "start", "end"))
+    claims; their texts, for ``match``."""
+    spans = article.claims.order_by("pk").values_list("pk", "start", "end")
+    texts = [Text(pk, article.pk, article.text[s:e]) for pk, s, e in spans]
     ClaimTerm.objects.filter(article=article).delete()
-    index(project, [Text(pk, article.pk, article.text[s:e]) for pk, s, e in spans])
-    return spans
+    index(project, texts)
+    return texts
 
 
 # What the panel shows, and adopting a verdict ------------------------------------------

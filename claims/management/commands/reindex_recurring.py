@@ -57,17 +57,17 @@ class Command(BaseCommand):
         )
         links = ClaimLink.objects.filter(claim_a__article__project=project)
         before, claims = links.count(), 0
-        spans: dict[int, list[tuple[int, int, int]]] = {}
+        texts: dict[int, list[recurring.Text]] = {}
         label = f"Reindexing {project.slug}"
         with Progress(label, 2 * len(ids), stream=self.stderr, unit="steps") as progress:
             for pk in ids:  # every article's words first: proposals look at all of them
                 with locked(project) as article:
-                    spans[pk] = recurring.index_article(project, article.get(pk=pk))
-                claims += len(spans[pk])
+                    texts[pk] = recurring.index_article(project, article.get(pk=pk))
+                claims += len(texts[pk])
                 progress.advance(note="index")
             for pk in ids:
                 with locked(project) as article:
-                    recurring.match(project, article.get(pk=pk), spans[pk])
+                    recurring.match(project, article.get(pk=pk), texts[pk])
                 progress.advance(note="proposals")
         self.stdout.write(
             f"{project.slug}: {len(ids)} articles, {claims} claims indexed, "
