@@ -356,3 +356,34 @@ def test_an_import_indexes_its_claims_as_it_ends_and_pauses_nothing_else(
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM claims_search_paused")
             assert cursor.fetchone() == (0,)
+
+
+def test_a_change_to_nothing_searched_leaves_the_claims_rows_alone(
+    corpus: dict[str, Claim], project: Project, bob: Any
+) -> None:
+    """A verdict's status is not searched: changing it (what analysts do all day) does not
+    rebuild the claim's rows (migration 0020); changing its rationale does."""
+    claim = by_word(corpus, "Zapad")
+    me = Member(bob, project, Role.ANALYST)
+    claim.set_verdict(me, "supported", rationale="Satellite images show the camps")
+    # Rows written after the claim's: a rebuild of the claim's rows then takes new ids,
+    # even on SQLite, which gives a new row the highest id there is plus one.
+    by_word(corpus, "Tanks").set_verdict(me, "supported", rationale="Border cameras")
+
+    def rows() -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM claims_searchdoc WHERE claim_id = %s ORDER BY id", [claim.pk]
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+
+    before = rows()
+    assert len(before) == 3  # everything, the public text, bob's own
+    mine = "UPDATE claims_verdict SET {} WHERE claim_id = %s"
+    run(mine.format("status = 'disputed', version = version + 1"), [claim.pk])
+    assert rows() == before
+    run(mine.format("rationale = 'Radar tracks show the camps'"), [claim.pk])
+    assert rows() != before
+    assert found(me, "radar") == [claim.pk] and found(me, "satellite") == []
+    run(mine.format("rationale = ''"), [claim.pk])
+    assert len(rows()) == 2 and found(me, "radar") == []
