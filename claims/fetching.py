@@ -11,7 +11,9 @@ for the whole fetch, redirects included, not per read.
 
 Standard library only: ``http.client`` with a connection that connects to the checked
 address and still sends the host name (the Host header, and SNI and the certificate check
-for https).
+for https). ``pinned_connection`` makes that connection, with every check above: ``fetch``
+and the webhooks (``claims.webhooks.post``) both go through it. Resolving the host counts
+against the time limit too: a resolver that does not answer in time is given up on.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import Message
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
@@ -85,9 +87,15 @@ def fetch(
     deadline = time.monotonic() + seconds
     current = url
     for _hop in range(hops + 1):
-        target = _Target.parse(current)
-        address = _checked_address(target)
-        answer = _get(target, address, deadline, seconds, limit, types)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _too_slow(seconds)
+        try:
+            connection = pinned_connection(current, remaining)
+        except TooSlow:
+            raise _too_slow(seconds) from None
+        with connection:
+            answer = _get(connection, deadline, seconds, limit, types)
         if isinstance(answer, str):
             current = urljoin(current, answer)
             continue
@@ -105,7 +113,9 @@ def fetch(
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
+    """An http(s) address taken apart as it goes on the wire, or ``FetchRefused``."""
+
     url: str
     scheme: str
     host: str
@@ -113,7 +123,7 @@ class _Target:
     path: str
 
     @classmethod
-    def parse(cls, url: str) -> _Target:
+    def parse(cls, url: str) -> Target:
         try:
             parts = urlsplit(url.strip())
             port = parts.port
@@ -140,6 +150,27 @@ class _Target:
         return cls(url, scheme, host, port or default, path)
 
 
+class TooSlow(FetchRefused):
+    """The time limit ran out before the host's addresses were known."""
+
+
+def pinned_connection(url: str, timeout: float) -> Pinned:
+    """A connection (not yet open) to the http(s) ``url``, pinned to the address its host
+    was checked to have: ``FetchRefused`` says why not (the address itself; a host that
+    cannot be found; an address that is not public and not allowed by
+    ``CLAIMS_FETCH_ALLOW_PRIVATE``), ``TooSlow`` when resolving the host took longer than
+    ``timeout``. Whatever DNS answers later (rebinding), the connection goes to the checked
+    address and names the host (Host header, SNI, certificate). ``timeout`` bounds its
+    whole life, resolving included: at the deadline its socket is shut, whatever read or
+    write is under way, so a server sending a byte now and then cannot hold it. Use it in a
+    ``with`` block, which closes it and stops that watch on leaving."""
+    deadline = time.monotonic() + timeout
+    target = Target.parse(url)
+    address = _checked_address(target, timeout)
+    kind = PinnedHTTPS if target.scheme == "https" else PinnedHTTP
+    return kind(target, address, deadline)
+
+
 def _allowed_networks() -> tuple[Network, ...] | bool:
     """``CLAIMS_FETCH_ALLOW_PRIVATE``: False (public addresses only), True (any), or a
     list of networks ("127.0.0.1/32") that may be reached although they are not public."""
@@ -162,13 +193,13 @@ def is_public(address: Address) -> bool:
     )
 
 
-def _checked_address(target: _Target) -> Address:
+def _checked_address(target: Target, timeout: float) -> Address:
     """Resolve the host and check every address it gives; the one to connect to."""
     try:
         literal: Address | None = ipaddress.ip_address(target.host)
     except ValueError:
         literal = None
-    addresses = [literal] if literal is not None else _resolve(target)
+    addresses = [literal] if literal is not None else _resolve(target, timeout)
     allow = _allowed_networks()
     for address in addresses:
         if is_public(address) or allow is True:
@@ -182,11 +213,31 @@ def _checked_address(target: _Target) -> Address:
     return addresses[0]
 
 
-def _resolve(target: _Target) -> list[Address]:
-    try:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise FetchRefused(f"The host {target.host} could not be found.") from None
+def _resolve(target: Target, timeout: float) -> list[Address]:
+    """The host's addresses, asked of the system's resolver within ``timeout`` seconds.
+
+    ``getaddrinfo`` takes no timeout (the resolver's own can be half a minute and more), so
+    it runs in a thread of its own that is waited for no longer than that. A lookup given up
+    on ends in its own time, its answer dropped: a daemon thread, it never holds up an exit.
+    """
+    answer: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            answer.append(socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM))
+        except Exception as exc:
+            answer.append(exc)
+
+    thread = threading.Thread(target=lookup, name=f"resolve {target.host}", daemon=True)
+    thread.start()
+    thread.join(max(timeout, 0))
+    if not answer:
+        raise TooSlow(f"The host {target.host} took longer than {timeout:g} seconds to resolve.")
+    infos = answer[0]
+    if isinstance(infos, socket.gaierror | UnicodeError):
+        raise FetchRefused(f"The host {target.host} could not be found.")
+    if isinstance(infos, Exception):
+        raise infos
     found: list[Address] = []
     for info in infos:
         # Drop an IPv6 scope ("fe80::1%eth0"): the address itself is what is checked.
@@ -198,57 +249,81 @@ def _resolve(target: _Target) -> list[Address]:
     return found
 
 
-class _PinnedHTTP(http.client.HTTPConnection):
+class _Pinned:
+    """What both pinned connections add to ``http.client``'s: the checked address to
+    connect to, and the deadline past which the socket is shut (watched until the ``with``
+    block ends, not until ``close``: http.client closes the connection itself once a
+    response without a length has begun, and that response is still being read)."""
+
+    target: Target
+    address: Address
+    deadline: float
+    timeout: float | None
+    port: int
+    raw: socket.socket | None
+    watchdog: threading.Timer | None
+    close: Callable[[], None]  # http.client's, in the classes below
+
+    def _pin(self, target: Target, address: Address, deadline: float) -> None:
+        self.target, self.address, self.deadline = target, address, deadline
+        self.raw = None  # kept: http.client drops ``sock`` early
+        self.watchdog = None
+
+    def _open(self) -> socket.socket:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("timed out")
+        self.timeout = remaining
+        sock = self.raw = socket.create_connection((str(self.address), self.port), remaining)
+        self.watchdog = threading.Timer(remaining, _shut, (sock,))
+        self.watchdog.daemon = True
+        self.watchdog.start()
+        return sock
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        self.close()
+
+
+class PinnedHTTP(_Pinned, http.client.HTTPConnection):
     """Connects to the checked address; the Host header still names the host."""
 
-    def __init__(self, target: _Target, address: Address, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout)
-        self.address = address
-        self.raw: socket.socket | None = None  # kept: http.client drops ``sock`` early
+    def __init__(self, target: Target, address: Address, deadline: float) -> None:
+        super().__init__(target.host, target.port)
+        self._pin(target, address, deadline)
 
     def connect(self) -> None:
-        self.sock = self.raw = socket.create_connection(
-            (str(self.address), self.port), self.timeout
-        )
+        self.sock = self._open()
 
 
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    """As ``_PinnedHTTP``, with SNI and the certificate checked against the host name."""
+class PinnedHTTPS(_Pinned, http.client.HTTPSConnection):
+    """As ``PinnedHTTP``, with SNI and the certificate checked against the host name."""
 
-    def __init__(self, target: _Target, address: Address, timeout: float) -> None:
-        super().__init__(
-            target.host, target.port, timeout=timeout, context=ssl.create_default_context()
-        )
-        self.address = address
-        self.raw: socket.socket | None = None  # kept: http.client drops ``sock`` early
+    def __init__(self, target: Target, address: Address, deadline: float) -> None:
+        super().__init__(target.host, target.port, context=ssl.create_default_context())
+        self._pin(target, address, deadline)
 
     def connect(self) -> None:
-        sock = self.raw = socket.create_connection((str(self.address), self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock = self._context.wrap_socket(self._open(), server_hostname=self.host)  # type: ignore[attr-defined]
 
 
+Pinned = PinnedHTTP | PinnedHTTPS
 Answer = tuple[int, str, str | None, bytes]
 
 
 def _get(
-    target: _Target,
-    address: Address,
+    connection: Pinned,
     deadline: float,
     seconds: float,
     limit: int,
     types: frozenset[str],
 ) -> Answer | str:
     """One request: the answer, or the Location of a redirect."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise _too_slow(seconds)
-    kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
-    connection = kind(target, address, remaining)
-    # A server that sends a byte now and then would reset a per-read timeout forever:
-    # at the deadline the socket is shut, whatever the read in progress.
-    watchdog = threading.Timer(remaining, _shut, (connection,))
-    watchdog.daemon = True
-    watchdog.start()
+    target = connection.target
     try:
         connection.request(
             "GET",
@@ -292,16 +367,11 @@ def _get(
         if isinstance(exc, ssl.SSLCertVerificationError):
             raise FetchRefused(f"The certificate of {target.host} could not be verified.") from None
         raise FetchRefused(f"{target.host} could not be reached ({_why(exc)}).") from None
-    finally:
-        watchdog.cancel()
-        connection.close()
 
 
-def _shut(connection: _PinnedHTTP | _PinnedHTTPS) -> None:
-    sock = connection.raw
-    if sock is not None:
-        with contextlib.suppress(OSError):  # already closed
-            sock.shutdown(socket.SHUT_RDWR)
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _content_type(header: str) -> tuple[str, str | None]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -44,6 +44,9 @@ from claims.models import (
     Role,
     Status,
 )
+
+if TYPE_CHECKING:
+    from claims.tasks import FetchedPage
 
 
 class WebURLField(forms.URLField):
@@ -121,17 +124,22 @@ class UploadOrPasteForm(forms.Form):
 
 
 class ImportForm(ArticleMetadataForm, UploadOrPasteForm):
-    """Step one: a link, an upload or pasted text, decoded and segmented into
-    ``self.prepared``. A page, a PDF or a DOCX is extracted first (``claims.extraction``);
-    what it says of itself (title, author, date) fills the metadata left blank, and
-    ``self.found`` keeps it for the preview."""
+    """Step one: an upload or pasted text, or the page a job fetched from a link (``page``),
+    decoded and segmented into ``self.prepared``. A page, a PDF or a DOCX is extracted first
+    (``claims.extraction``); what it says of itself (title, author, date) fills the metadata
+    left blank, and ``self.found`` keeps it for the preview.
+
+    A link itself is only checked here (an address, and the only thing given): fetching it
+    may take seconds, so the view hands it to the worker (``claims.tasks.keep_page``), and
+    the preview is made from the page it kept."""
 
     url = WebURLField(
         label="From a link",
         required=False,
         max_length=2000,
         assume_scheme="https",
-        help_text="A web page, a PDF or a Word document on the web.",
+        help_text="A web page, a PDF or a Word document on the web. It is fetched in the "
+        "background; its preview opens when it is done.",
     )
     file = forms.FileField(
         required=False,
@@ -145,13 +153,17 @@ class ImportForm(ArticleMetadataForm, UploadOrPasteForm):
     found: dict[str, Any] | None = None
     fetched: str = ""  # signed source address and fetch time, carried to step two
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, page: FetchedPage | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.page = page
         # A link or a document may give its own date; a text without one is refused below.
         self.fields["published_on"].required = False
 
     def clean(self) -> dict[str, Any]:
         super().clean()
+        if self.page is not None:
+            self._from_page(self.page)
+            return self.cleaned_data
         if self.cleaned_data.get("url") or "url" in self.errors:
             self._from_link()
             return self.cleaned_data
@@ -183,27 +195,27 @@ class ImportForm(ArticleMetadataForm, UploadOrPasteForm):
             self._fill("", "", self.prepared.published_on)
 
     def _from_link(self) -> None:
-        url = self.cleaned_data.get("url")
+        """A link is the only thing given; it is fetched by the worker, not here."""
         if self.cleaned_data.get("file") or (self.cleaned_data.get("text") or "").strip():
             raise forms.ValidationError("Give a link, a file or a pasted text: only one.")
-        if not url:
-            return
-        try:
-            text, found = extraction.prepare_from_url(url)
-        except importer.ImportRejected as exc:
-            self.add_error("url", str(exc))
-            return
+
+    def _from_page(self, page: FetchedPage) -> None:
+        """The page a job fetched: what it says of itself fills what the person left blank,
+        and the record of the fetch (signed, with the job, whose copy of the page goes once
+        imported) is carried to step two."""
+        found = page.found
         self._fill(found["title"], found["author"], found["published_on"], found["source_url"])
-        self.fetched = signing.dumps(
-            {"url": found["source_url"], "at": found["fetched_at"].isoformat()}, salt=FETCHED_SALT
-        )
+        fetched = {"url": found["source_url"], "at": found["fetched_at"].isoformat()}
+        self.fetched = signing.dumps(fetched | {"job": page.job}, salt=FETCHED_SALT)
         try:
             self.prepared = extraction.prepare_text(
-                text, filename=found["filename"], published_on=self._published_on()
+                page.text, filename=found["filename"], published_on=self._published_on()
             )
         except importer.ImportRejected as exc:
+            # The link is not on this form any more (the page is the job's): by the date, or
+            # above the fields.
             self.add_error(
-                "published_on" if "when it was published" in str(exc) else "url", str(exc)
+                "published_on" if "when it was published" in str(exc) else None, str(exc)
             )
             return
         self._dated()
@@ -251,6 +263,8 @@ class ConfirmImportForm(ArticleMetadataForm):
     filename = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
     # A URL import's address and fetch time, signed by step one (see ImportForm.fetched).
     fetched = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    # The job that fetched the page, named by the signed record: its copy goes once imported.
+    fetch_job: int | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -263,7 +277,10 @@ class ConfirmImportForm(ArticleMetadataForm):
             return None
         try:
             signed = signing.loads(value, salt=FETCHED_SALT, max_age=dt.timedelta(days=1))
-            return dt.datetime.fromisoformat(signed["at"])
+            at = dt.datetime.fromisoformat(signed["at"])
+            job = signed.get("job")
+            self.fetch_job = job if isinstance(job, int) else None
+            return at
         except (signing.BadSignature, KeyError, TypeError, ValueError):
             # Not by the field: it is hidden, and step one shows the form's own errors.
             self.add_error(

@@ -315,6 +315,8 @@ CLAIMS_IMPORT_BACKGROUND_BYTES = int(
 )
 # An audit export of more events than this is written by the worker (claims.tasks).
 CLAIMS_EXPORT_BACKGROUND_EVENTS = int(os.environ.get("CLAIMS_EXPORT_BACKGROUND_EVENTS", "200000"))
+# Days the worker's export files are kept under var/exports before they are removed.
+CLAIMS_EXPORT_KEEP_DAYS = float(os.environ.get("CLAIMS_EXPORT_KEEP_DAYS", "7"))
 CLAIMS_JOB_STALE_SECONDS = int(os.environ.get("CLAIMS_JOB_STALE_SECONDS", "600"))
 CLAIMS_JOB_ATTEMPTS = int(os.environ.get("CLAIMS_JOB_ATTEMPTS", "3"))
 # Webhooks (claims/webhooks.py): seconds before each retry of a failed delivery, and the
@@ -322,3 +324,5 @@ CLAIMS_JOB_ATTEMPTS = int(os.environ.get("CLAIMS_JOB_ATTEMPTS", "3"))
 CLAIMS_WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 43200]
 CLAIMS_WEBHOOK_PAUSE_AFTER = int(os.environ.get("CLAIMS_WEBHOOK_PAUSE_AFTER", "10"))
 CLAIMS_WEBHOOK_TIMEOUT = float(os.environ.get("CLAIMS_WEBHOOK_TIMEOUT", "10"))
+# A pending delivery overdue by more than this is queued again (its worker died sending it).
+CLAIMS_WEBHOOK_STALE_SECONDS = int(os.environ.get("CLAIMS_WEBHOOK_STALE_SECONDS", "600"))

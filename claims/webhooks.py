@@ -18,8 +18,13 @@ replayed request is either too old or an id already seen.
 
 The address rules are the fetcher's (``claims.fetching``): the host is resolved and every
 address checked (no private, loopback or link-local address unless
-``CLAIMS_FETCH_ALLOW_PRIVATE`` allows it), and the connection goes to the checked address.
-Plain http is taken only for such allowed addresses (tests on 127.0.0.1).
+``CLAIMS_FETCH_ALLOW_PRIVATE`` allows it), and the connection goes to the checked address
+(``fetching.pinned_connection``). Plain http is taken only for such allowed addresses (tests
+on 127.0.0.1).
+
+An attempt is taken by one run (``take``) and lasts at most ``CLAIMS_WEBHOOK_TIMEOUT``; a
+worker killed while sending leaves the delivery pending past that time, and
+``claims.tasks.recover`` queues it again (``overdue``, ``again``), so it is never lost.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import time
@@ -34,7 +40,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from claims import fetching
@@ -70,9 +76,12 @@ def check_url(url: str) -> str:
     if not url.strip().lower().startswith(("https://", "http://")):
         raise WebhookRefused(HTTPS_ONLY)
     try:
-        target = fetching._Target.parse(url)
+        target = fetching.Target.parse(url)
+        # A literal address is checked as it would be sent (nothing is opened); a name is
+        # resolved and checked when sending, as DNS answers then.
         literal = _literal(target.host)
-        address = fetching._checked_address(target) if literal else None
+        timeout = settings.CLAIMS_WEBHOOK_TIMEOUT
+        address = fetching.pinned_connection(url, timeout).address if literal else None
     except fetching.FetchRefused as exc:
         raise WebhookRefused(exc.message) from None
     if target.scheme == "http" and (address is None or fetching.is_public(address)):
@@ -144,15 +153,19 @@ def deliveries_for(event: AuditEvent) -> list[Delivery]:
     return made
 
 
-def attempt(delivery: Delivery) -> None:
-    """Send one attempt of a pending delivery and record its outcome: delivered, or retried
-    after the next back-off, or given up; the endpoint paused after too many failures."""
+def attempt(delivery: Delivery) -> bool:
+    """Send one attempt of a pending delivery that is due and record its outcome: delivered,
+    or retried after the next back-off, or given up; the endpoint paused after too many
+    failures. Whether an attempt was made (not when the delivery is not due, or another run
+    has taken it: ``take``)."""
     webhook = delivery.webhook
     if delivery.status != DeliveryStatus.PENDING:
-        return
+        return False
     if not webhook.active:
         _record(delivery, status=DeliveryStatus.CANCELLED, error="The endpoint is paused.")
-        return
+        return False
+    if not take(delivery):
+        return False
     event = AuditEvent.objects.select_related("chain__project").get(pk=delivery.event_id)
     body = payload(event, event.chain.project.slug)
     now = timezone.now()
@@ -168,7 +181,7 @@ def attempt(delivery: Delivery) -> None:
     if code is not None and 200 <= code < 300:
         _record(delivery, **fields, status=DeliveryStatus.DELIVERED, delivered_at=now)
         Webhook.objects.filter(pk=webhook.pk).update(failures=0)
-        return
+        return True
     backoff = settings.CLAIMS_WEBHOOK_BACKOFF
     if attempts <= len(backoff):
         fields["next_attempt_at"] = now + dt.timedelta(seconds=backoff[attempts - 1])
@@ -180,6 +193,44 @@ def attempt(delivery: Delivery) -> None:
     failures = Webhook.objects.values_list("failures", flat=True).get(pk=webhook.pk)
     if failures >= settings.CLAIMS_WEBHOOK_PAUSE_AFTER:
         webhook.pause(None, f"Paused after {failures} failed attempts in a row; last: {error}")
+    return True
+
+
+def take(delivery: Delivery) -> bool:
+    """Take a due attempt for this run: its ``next_attempt_at`` moves on to when the attempt
+    must be over (``CLAIMS_WEBHOOK_TIMEOUT`` from now; ``post`` holds to it), by an update
+    conditional on the time read. Two tasks of one delivery (one queued again by
+    ``claims.tasks.recover`` beside one that was only late) send it once: the second finds
+    it taken, or not due. A worker killed while sending leaves it pending with that time
+    passed, which is how ``overdue`` finds it."""
+    now = timezone.now()
+    due = delivery.next_attempt_at
+    if due is None or due > now:
+        return False
+    until = now + dt.timedelta(seconds=settings.CLAIMS_WEBHOOK_TIMEOUT)
+    taken = Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.PENDING, next_attempt_at=due
+    ).update(next_attempt_at=until)
+    delivery.next_attempt_at = until if taken else due
+    return taken == 1
+
+
+def overdue() -> QuerySet[Delivery]:
+    """Pending deliveries overdue by more than ``CLAIMS_WEBHOOK_STALE_SECONDS``: their task
+    went with a worker that died (django-tasks-db leaves a dead worker's task running for
+    good), or a worker busy that long has not come to it yet (``again`` makes either due)."""
+    limit = timezone.now() - dt.timedelta(seconds=settings.CLAIMS_WEBHOOK_STALE_SECONDS)
+    return Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lt=limit)
+
+
+def again(delivery: Delivery) -> bool:
+    """Make an overdue delivery due now, once: whether this call did (then its caller queues
+    its task). The update is conditional on the time read, so that of two recovers that
+    read the same overdue delivery one moves it and the other does nothing."""
+    moved = Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.PENDING, next_attempt_at=delivery.next_attempt_at
+    ).update(next_attempt_at=timezone.now())
+    return moved == 1
 
 
 def _record(delivery: Delivery, **fields: Any) -> None:
@@ -191,7 +242,9 @@ def _record(delivery: Delivery, **fields: Any) -> None:
 def post(url: str, body: bytes, secret: str, delivery_id: str) -> tuple[int | None, str, str]:
     """POST a signed body: the status code (None if there was no answer), the start of the
     answer, and what went wrong in words ("" for a 2xx answer). Redirects are not followed:
-    an endpoint answers where it was registered."""
+    an endpoint answers where it was registered. ``CLAIMS_WEBHOOK_TIMEOUT`` bounds the whole
+    attempt, resolving the host included, so that a worker is never held longer (the lease
+    of ``claim_attempt`` counts on it)."""
     timeout = settings.CLAIMS_WEBHOOK_TIMEOUT
     headers = {
         "Content-Type": "application/json",
@@ -199,22 +252,23 @@ def post(url: str, body: bytes, secret: str, delivery_id: str) -> tuple[int | No
         SIGNATURE_HEADER: sign(secret, body, int(time.time())),
         DELIVERY_HEADER: delivery_id,
     }
+    too_slow = f"The endpoint took longer than {timeout:g} seconds to answer."
+    deadline = time.monotonic() + timeout
     try:
-        target = fetching._Target.parse(url)
-        address = fetching._checked_address(target)
-        if target.scheme == "http" and fetching.is_public(address):
+        connection = fetching.pinned_connection(url, timeout)
+        if connection.target.scheme == "http" and fetching.is_public(connection.address):
             return None, "", HTTPS_ONLY
-        pinned = fetching._PinnedHTTPS if target.scheme == "https" else fetching._PinnedHTTP
-        connection = pinned(target, address, timeout)
-        try:
-            connection.request("POST", target.path, body=body, headers=headers)
+        with connection:
+            connection.request("POST", connection.target.path, body=body, headers=headers)
             response = connection.getresponse()
             answer = response.read(EXCERPT * 4).decode("utf-8", "replace")[:EXCERPT]
-        finally:
-            connection.close()
+    except fetching.TooSlow:
+        return None, "", too_slow
     except fetching.FetchRefused as exc:
         return None, "", exc.message[:EXCERPT]
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        if time.monotonic() >= deadline - 0.01:
+            return None, "", too_slow
         return None, "", f"No answer: {exc}"[:EXCERPT]
     code = response.status
     error = "" if 200 <= code < 300 else f"The endpoint answered {code}."

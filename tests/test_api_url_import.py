@@ -234,6 +234,7 @@ def test_a_link_sent_with_respond_async_is_imported_by_the_worker(
         "percent": 100,
         "article": article.pk,
         "created": True,
+        "export": None,  # an audit export's file, for export jobs
         "error": "",
         "created_at": None,
         "finished_at": None,

@@ -7,11 +7,15 @@ the task runs as ``tests/test_tasks.py`` runs it (``.call`` after the commit has
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from claims import tasks
 from claims.models import AuditEvent, Job, JobKind, JobStatus
@@ -228,3 +232,113 @@ def test_another_reviewers_job_and_an_import_job_have_no_file(
     assert client.get(url("job-download", theirs.pk)).status_code == 404
     assert client.get(url("job-download", imported.pk)).status_code == 404
     assert client.get(url("job-download", 10**12)).status_code == 404
+
+
+# Files are kept CLAIMS_EXPORT_KEEP_DAYS ------------------------------------------------------
+
+
+def finished_export(client: Any, capture: Any) -> Job:
+    posted(client, capture, {"format": "csv"})
+    job = Job.objects.latest("pk")
+    tasks.run_export.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    return job
+
+
+def finished_days_ago(job: Job, days: float) -> None:
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(days=days))
+
+
+def aged(path: Path, days: float) -> Path:
+    stamp = time.time() - days * 86400
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def left(path: Path, days: float) -> Path:
+    path.write_text("seq,action\n")
+    return aged(path, days)
+
+
+def test_an_export_file_expires_after_the_keep_days_and_its_page_says_so(
+    tagged: Any, rita: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CLAIMS_EXPORT_KEEP_DAYS = 2
+    client = client_for(rita)
+    old = finished_export(client, django_capture_on_commit_callbacks)
+    recent = finished_export(client, django_capture_on_commit_callbacks)
+    finished_days_ago(old, 3)
+    finished_days_ago(recent, 1)
+    old_file, recent_file = tasks.export_path(old), tasks.export_path(recent)
+    assert old_file.is_file() and recent_file.is_file()
+
+    page = client.get(url("job-detail", old.pk)).content.decode()  # polling prunes
+    assert not old_file.exists() and recent_file.is_file()
+    assert "the file has expired" in page
+    assert url("job-download", old.pk) not in page
+    assert client.get(url("job-download", old.pk)).status_code == 404
+    recent_page = client.get(url("job-detail", recent.pk)).content.decode()
+    assert "the file has expired" not in recent_page
+    assert client.get(url("job-download", recent.pk)).status_code == 200
+
+
+def test_a_new_export_removes_the_expired_ones(
+    tagged: Any, rita: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(rita)
+    old = finished_export(client, django_capture_on_commit_callbacks)
+    finished_days_ago(old, 8)  # the default keeps a week
+    new = finished_export(client, django_capture_on_commit_callbacks)
+    old.refresh_from_db()
+    assert tasks.export_expired(old) and not tasks.export_path(old).exists()
+    assert not tasks.export_expired(new) and tasks.export_path(new).is_file()
+
+
+def test_files_abandoned_for_a_day_are_removed_and_fresh_ones_kept(
+    tagged: Any, rita: Any, small_threshold: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    kept = finished_export(client_for(rita), django_capture_on_commit_callbacks)
+    aged(tasks.export_path(kept), 3)  # named by its job, which is not expired: kept
+    folder = small_threshold / "exports"
+    left(folder / "98-0123456789abcdef-demo-audit.csv.part", 1.5)  # its worker died
+    writing = left(folder / "99-0123456789abcdef-demo-audit.csv.part", 0.5)  # still written
+    left(folder / "97-0123456789abcdef-demo-audit.csv", 2)  # its job is gone
+    assert tasks.prune_exports() == 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [writing.name, tasks.export_path(kept).name]
+    )
+
+
+def test_an_export_whose_worker_died_on_every_attempt_says_so_in_its_own_words(
+    tagged: Any, rita: Any, settings: Any
+) -> None:
+    settings.CLAIMS_JOB_ATTEMPTS = 1
+    project = tagged.article.project
+    stale = timezone.now() - dt.timedelta(seconds=settings.CLAIMS_JOB_STALE_SECONDS + 60)
+    running = {"status": JobStatus.RUNNING, "attempts": 1, "heartbeat_at": stale}
+    before = Job.objects.create(
+        project=project, user=rita, kind=JobKind.EXPORT, params={"format": "csv"}, **running
+    )
+    recorded = Job.objects.create(
+        project=project,
+        user=rita,
+        kind=JobKind.EXPORT,
+        params={"format": "csv", "event": 41},
+        **running,
+    )
+    assert tasks.recover() == 2
+    before.refresh_from_db()
+    recorded.refresh_from_db()
+    assert (before.status, before.error) == (
+        JobStatus.FAILED,
+        "The worker stopped while making this export 1 times; nothing was exported or "
+        "recorded. Start a new export.",
+    )
+    assert "imported" not in before.error
+    assert recorded.error == (
+        "The worker stopped while writing this export, after event #41 recorded it; "
+        "start a new export."
+    )
+    page = client_for(rita).get(url("job-detail", before.pk)).content.decode()
+    assert "nothing was exported" in page and "Export again" in page

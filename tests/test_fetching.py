@@ -11,6 +11,9 @@ import gzip
 import ipaddress
 import socket
 import ssl
+import threading
+import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 import pytest
 
 from claims.extraction import extract_html
-from claims.fetching import FetchRefused, fetch, is_public
+from claims.fetching import FetchRefused, TooSlow, fetch, is_public, pinned_connection
 from tests.webpages import ARTICLE_PAGE, Page, redirect, self_signed, serve
 
 LOOPBACK = ["127.0.0.1/32"]
@@ -314,3 +317,74 @@ def test_https_with_an_untrusted_certificate_is_refused(resolving: None, tmp_pat
         refused = refusal(f"https://news.example:{server.server_address[1]}/")
         assert server.requests == []
     assert refused.message == "The certificate of news.example could not be verified."
+
+
+# Resolving the host counts against the time limit -------------------------------------------
+
+
+@pytest.fixture
+def slow_resolver(monkeypatch: Any) -> Iterator[threading.Event]:
+    """slow.example answers (127.0.0.1) only once the test sets the event it is given.
+
+    A stand-in for a resolver that does not answer: the system's own cannot be made slow
+    without the network (its servers come from /etc/resolv.conf), so the lookup function
+    itself is replaced here; what is tested is that nobody waits on it past the limit."""
+    answer = threading.Event()
+    real = socket.getaddrinfo
+
+    def resolve(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "slow.example":
+            answer.wait(30)
+            host = "127.0.0.1"
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    yield answer
+    answer.set()  # the lookup given up on ends now, not 30 s later
+
+
+def test_a_host_that_resolves_too_slowly_is_refused_at_the_time_limit(
+    slow_resolver: threading.Event,
+) -> None:
+    with serve({"/": Page(b"<p>hi</p>")}) as server:
+        started = time.monotonic()
+        refused = refusal(f"http://slow.example:{server.server_address[1]}/", timeout=0.5)
+        took = time.monotonic() - started
+        assert server.requests == []
+    assert refused.message == "The page took longer than 0.5 seconds to fetch."
+    assert took < 3
+
+
+def test_a_redirect_to_a_host_that_resolves_too_slowly_counts_against_the_whole_fetch(
+    slow_resolver: threading.Event,
+) -> None:
+    with serve({}) as server:
+        server.pages["/go"] = redirect(f"http://slow.example:{server.server_address[1]}/")
+        started = time.monotonic()
+        refused = refusal(server.url("/go"), timeout=0.5)
+        took = time.monotonic() - started
+        assert [path for path, _host in server.requests] == ["/go"]
+    assert refused.message == "The page took longer than 0.5 seconds to fetch."
+    assert took < 3
+
+
+def test_the_public_connection_checks_the_address_and_bounds_resolving(
+    slow_resolver: threading.Event, settings: Any
+) -> None:
+    """``pinned_connection`` is what fetch and the webhooks share: the same refusals."""
+    with pytest.raises(TooSlow) as slow:
+        pinned_connection("http://slow.example/", 0.3)
+    assert slow.value.message == "The host slow.example took longer than 0.3 seconds to resolve."
+    settings.CLAIMS_FETCH_ALLOW_PRIVATE = False
+    with pytest.raises(FetchRefused) as private:
+        pinned_connection("https://10.1.2.3/in", 5)
+    assert "private or local address (10.1.2.3)" in private.value.message
+    slow_resolver.set()
+    settings.CLAIMS_FETCH_ALLOW_PRIVATE = LOOPBACK
+    connection = pinned_connection("https://slow.example:8443/a b?q=1", 5)
+    assert (str(connection.address), connection.host, connection.port) == (
+        "127.0.0.1",
+        "slow.example",
+        8443,
+    )
+    assert (connection.target.scheme, connection.target.path) == ("https", "/a%20b?q=1")

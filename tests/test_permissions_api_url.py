@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from claims.models import Job, JobKind
+from claims.models import Job, JobKind, JobStatus
 from tests import test_permissions_api as api_matrix
 from tests.api_client import Api
 from tests.test_permissions_api import Op, p, send
@@ -125,4 +125,59 @@ def test_another_projects_job_is_404_for_every_role(worlds: Any, apis: dict[str,
         for slug in (mine["slug"], theirs["slug"]):
             assert apis[role].get(f"/projects/{slug}/jobs/{foreign}").status_code == 404, role
     assert send(Api(), Op("job", "GET", p(f"/jobs/{foreign}")), mine).status_code == 401
+    assert (fingerprint(), jobs_state()) == before
+
+
+# An export job's file: GET /projects/{slug}/jobs/{id}/file ----------------------------------
+
+
+def an_export(project: Any, user: Any, settings: Any) -> int:
+    """A finished export job whose file is on disk, as the worker leaves one."""
+    folder = settings.VAR_DIR / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"matrix-{project.pk}-{user.pk}.csv"
+    (folder / name).write_text("seq,action\n1,article.imported\n", encoding="utf-8")
+    result = {"file": name, "filename": "audit.csv", "content_type": "text/csv"}
+    job = Job.objects.create(
+        project=project,
+        user=user,
+        kind=JobKind.EXPORT,
+        status=JobStatus.DONE,
+        params={},
+        result=result | {"count": 1, "event": 1},
+    )
+    return job.pk
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_reviewers_and_admins_download_an_export_and_only_admins_anyones(
+    worlds: Any, apis: dict[str, Api], role: str, settings: Any, tmp_path: Any
+) -> None:
+    settings.VAR_DIR = tmp_path
+    mine, theirs, people = worlds
+    own = an_export(mine["project"], people[role], settings)
+    others = an_export(
+        mine["project"], people["admin" if role != "admin" else "reviewer"], settings
+    )
+    foreign = an_export(theirs["project"], theirs["project"].memberships.get().user, settings)
+    before = fingerprint(), jobs_state()
+    api = apis[role]
+
+    def status(slug: str, job: int) -> int:
+        return api.get(f"/projects/{slug}/jobs/{job}/file").status_code
+
+    found = (status(mine["slug"], own), status(mine["slug"], others))
+    if role == "outsider":
+        assert found == (404, 404)
+    elif RANK[role] < RANK["reviewer"]:
+        assert found == (403, 403)
+    elif role == "admin":
+        assert found == (200, 200)
+    else:
+        assert found == (200, 404)
+    # Another project's export: 404 by either project's address, after the role gate.
+    gated = role != "outsider" and RANK[role] < RANK["reviewer"]
+    assert status(mine["slug"], foreign) == (403 if gated else 404)
+    assert status(theirs["slug"], foreign) == 404
+    assert send(Api(), Op("file", "GET", p(f"/jobs/{own}/file")), mine).status_code == 401
     assert (fingerprint(), jobs_state()) == before

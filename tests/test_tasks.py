@@ -2,7 +2,8 @@
 a worker killed in the middle of the import's transaction leaves no article, and the job
 is run again (then stores the whole article once) or, after its last attempt, reported
 failed. The import page hands big texts to the worker and its job page shows progress,
-then the result. The long commands show a progress bar.
+then the result; a link is fetched by the worker, then previewed and confirmed in the
+browser. The long commands show a progress bar.
 
 The worker tests run against a database of their own that every process can reach: a
 SQLite file, or a fresh PostgreSQL database beside the test one. Each step in there runs
@@ -86,6 +87,73 @@ def describe(job_id: int, recover: bool = False) -> dict[str, Any]:
         "payload": job.payload is not None,
         "articles": [(a.pk, a.claims.count()) for a in articles],
         "intact": verify_project(job.project).problem is None,
+    }
+
+
+def browser(slug: str) -> Any:
+    """A test client logged in as the project's admin, as a browser would be."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    alice = get_user_model().objects.get_or_create(username="alice")[0]
+    if not Project.objects.filter(slug=slug).exists():
+        Project.create(slug, slug.title(), admin=alice)
+    client = Client(SERVER_NAME="127.0.0.1")  # an allowed host outside the test runner
+    client.force_login(alice)
+    return client
+
+
+def give_link(slug: str, address: str) -> dict[str, Any]:
+    """The admin gives a link on the import page: the request only starts the fetch."""
+    from django.urls import reverse
+
+    response = browser(slug).post(
+        reverse("article-import", args=[slug]), {"step": "preview", "url": address}
+    )
+    job = Job.objects.get(project__slug=slug)
+    return {
+        "job": job.pk,
+        "status": response.status_code,
+        "location": response["Location"],
+        "job_page": reverse("job-detail", args=[slug, job.pk]),
+        "articles": Article.objects.filter(project=job.project).count(),
+    }
+
+
+def review_and_confirm(slug: str, job_id: int) -> dict[str, Any]:
+    """The job's page links to the preview; the preview's confirm imports the article."""
+    from django.urls import reverse
+
+    from claims.log.integrity import verify_project
+    from tests.test_import_view import confirm_fields
+
+    client = browser(slug)
+    status = html(client.get(reverse("job-detail", args=[slug, job_id]))).by_id("job-status")
+    [review] = [a for a in status.select("a") if a.content() == "Review the import"]
+    shown = client.get(review.attrs["href"])
+    shown_form = html(shown)
+    prefilled = {
+        name: shown_form.select("input", id=f"id_{name}")[0].attrs.get("value")
+        for name in ("title", "author", "published_on")
+    }
+    confirmed = client.post(reverse("article-import", args=[slug]), confirm_fields(shown))
+    article = Article.objects.get(project__slug=slug)
+    job = Job.objects.get(pk=job_id)
+    [forget] = DBTaskResult.objects.filter(task_path="claims.tasks.forget_page")
+    assert job.finished_at is not None
+    return {
+        "review": review.attrs["href"],
+        "prefilled": prefilled,
+        "confirmed": confirmed["Location"],
+        "article": reverse("article-detail", args=[slug, article.pk]),
+        "source_url": article.source_url,
+        "fetched_at": article.fetched_at.isoformat() if article.fetched_at else None,
+        "page": job.result["page"],
+        "job_article": job.result.get("article") == article.pk,
+        "payload": job.payload is not None,
+        "forget_after": (forget.run_after - job.finished_at).total_seconds(),
+        "forget_args": forget.args_kwargs["args"],
+        "intact": verify_project(article.project).problem is None,
     }
 
 
@@ -294,6 +362,43 @@ def test_the_worker_imports_then_sends_the_webhook_of_its_event(
     sent = json.loads(raw)
     assert (sent["project"], sent["event"]["action"]) == ("hooked", "article.imported")
     assert in_db(worker_db, "describe", queued["job"])["status"] == "done"
+
+
+def test_a_link_goes_through_the_worker_to_the_preview_and_is_imported_on_confirm(
+    worker_db: dict[str, str],
+) -> None:
+    """The browser's import from a link, whole: the import page starts a job and fetches
+    nothing, a real worker fetches the page (served on 127.0.0.1) and keeps it, the job's
+    page links to the preview, and the preview's confirm imports the article with its
+    source address and fetch time; the job keeps no copy of the page after."""
+    from tests.test_import_url import TITLE
+    from tests.webpages import ARTICLE_PAGE, Page, serve
+
+    env = worker_db | {"CLAIMS_FETCH_ALLOW_PRIVATE": "1"}
+    with serve({"/story": Page(ARTICLE_PAGE)}) as site:
+        given = in_db(env, "give_link", "linked", site.url("/story"))
+        assert (given["status"], given["location"]) == (302, given["job_page"])
+        assert site.requests == [] and given["articles"] == 0
+        run_worker(env)
+        assert [path for path, _ in site.requests] == ["/story"]
+        seen = in_db(env, "describe", given["job"])
+        assert (seen["status"], seen["articles"], seen["payload"]) == ("done", [], True)
+        done = in_db(env, "review_and_confirm", "linked", given["job"])
+    assert done["review"] == f"/p/linked/import/?job={given['job']}"
+    assert done["prefilled"] == {
+        "title": TITLE,
+        "author": "Dana Whitfield",
+        "published_on": "2024-03-05",
+    }
+    assert done["confirmed"] == done["article"]
+    assert done["source_url"] == site.url("/story")
+    assert done["fetched_at"] is not None and done["fetched_at"] == done["page"]["fetched_at"]
+    assert done["job_article"] and done["payload"] is False
+    # Had nobody confirmed, the worker would have dropped the page a day on.
+    assert done["forget_args"] == [given["job"]]
+    assert 86400 <= done["forget_after"] <= 86400 + 60
+    assert done["intact"]
+    assert len(site.requests) == 1  # fetched once, by the worker
 
 
 def queue_import_in(env: dict[str, str], slug: str) -> int:

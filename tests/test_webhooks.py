@@ -81,7 +81,10 @@ def deliveries_of(event_making: Any, django_capture_on_commit_callbacks: Any) ->
 
 
 def send(delivery: Delivery) -> Delivery:
-    """What the worker does with the delivery's task, now."""
+    """What the worker does with the delivery's task at its time (the test does not wait a
+    back-off out: the time comes forward to now)."""
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk, next_attempt_at__gt=now).update(next_attempt_at=now)
     tasks.deliver.call(delivery.pk)
     delivery.refresh_from_db()
     return delivery
@@ -416,3 +419,193 @@ def test_the_attempts_are_visible_per_endpoint(
     assert "verdict.set" in text and str(delivery.uid) in text
     assert "Pending" in text and "500" in text and "The endpoint answered 500." in text
     assert (delivery.next_attempt_at - timezone.now()) < dt.timedelta(minutes=2)
+
+
+# A delivery whose worker died is sent again, once -------------------------------------------
+
+
+def left_by_a_dead_worker(delivery: Delivery, minutes: int = 30) -> Delivery:
+    """The delivery as a worker killed while sending it leaves it: taken (its time moved on
+    to the attempt's deadline), never recorded, its task gone; that time long past."""
+    assert webhooks.take(delivery)
+    past = timezone.now() - dt.timedelta(minutes=minutes)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=past)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def queued_deliveries(delivery: Delivery) -> int:
+    return DBTaskResult.objects.filter(
+        task_path="claims.tasks.deliver", args_kwargs__args=[delivery.pk]
+    ).count()
+
+
+def test_a_delivery_left_by_a_dead_worker_is_queued_again_once_and_sent(
+    project: Project,
+    alice: Any,
+    bob: Any,
+    claim: Any,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    register(project, alice, receiver.url, ["verdict"])
+    [delivery] = deliveries_of(
+        lambda: claim.set_verdict(bob, "supported"), django_capture_on_commit_callbacks
+    )
+    delivery = left_by_a_dead_worker(delivery)
+    assert queued_deliveries(delivery) == 1  # its first task, taken by the dead worker
+    assert tasks.recover() == 1
+    assert tasks.recover() == 0  # queued already: not again
+    assert queued_deliveries(delivery) == 2
+    delivery = send(delivery)
+    assert (delivery.status, delivery.attempts) == ("delivered", 1)
+    [(headers, _raw)] = receiver.requests
+    assert headers["Claims-Delivery"] == str(delivery.uid)
+
+
+def test_two_recovers_that_read_the_same_overdue_delivery_queue_it_once(
+    project: Project,
+    alice: Any,
+    bob: Any,
+    claim: Any,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    register(project, alice, receiver.url, ["verdict"])
+    [delivery] = deliveries_of(
+        lambda: claim.set_verdict(bob, "supported"), django_capture_on_commit_callbacks
+    )
+    left_by_a_dead_worker(delivery)
+    # Both have read it as overdue before either moves it (two requests polling at once).
+    first, second = list(webhooks.overdue()), list(webhooks.overdue())
+    assert [d.pk for d in first] == [d.pk for d in second] == [delivery.pk]
+    assert (webhooks.again(first[0]), webhooks.again(second[0])) == (True, False)
+
+
+def test_a_delivery_late_by_less_than_the_grace_period_is_left_to_its_task(
+    project: Project,
+    alice: Any,
+    bob: Any,
+    claim: Any,
+    receiver: Receiver,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.CLAIMS_WEBHOOK_STALE_SECONDS = 600
+    register(project, alice, receiver.url, ["verdict"])
+    [delivery] = deliveries_of(
+        lambda: claim.set_verdict(bob, "supported"), django_capture_on_commit_callbacks
+    )
+    left_by_a_dead_worker(delivery, minutes=5)  # or a busy worker, not yet come to it
+    assert tasks.recover() == 0
+    assert queued_deliveries(delivery) == 1
+
+
+def test_two_tasks_of_one_delivery_send_it_once(
+    project: Project,
+    alice: Any,
+    bob: Any,
+    claim: Any,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """A task queued again beside one that was only late: the first to run sends it, the
+    other finds it taken (or delivered) and sends nothing, nor queues anything."""
+    register(project, alice, receiver.url, ["verdict"])
+    receiver.statuses = [500]
+    [delivery] = deliveries_of(
+        lambda: claim.set_verdict(bob, "supported"), django_capture_on_commit_callbacks
+    )
+    tasks.deliver.call(delivery.pk)
+    tasks.deliver.call(delivery.pk)  # the other task: the retry is not due yet
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, len(receiver.requests)) == ("pending", 1, 1)
+    assert queued_deliveries(delivery) == 2  # its first task and one retry, not two
+
+
+@pytest.fixture
+def dribbling_endpoint() -> Iterator[str]:
+    """An endpoint on 127.0.0.1 that answers a byte at a time, each well within a per-read
+    timeout, for longer than the whole: only a limit on the whole attempt stops it."""
+    stopping = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                    if stopping.wait(0.1):
+                        return
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+            except OSError:
+                pass  # the sender hung up, as it should
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/in"
+    stopping.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_endpoint_that_answers_too_slowly_is_given_up_on_at_the_time_limit(
+    project: Project,
+    alice: Any,
+    bob: Any,
+    claim: Any,
+    settings: Any,
+    dribbling_endpoint: str,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The whole attempt is bounded, not each read: a worker is never held past it (and a
+    delivery it took is not overdue before then)."""
+    settings.CLAIMS_WEBHOOK_TIMEOUT = 0.5
+    register(project, alice, dribbling_endpoint, ["verdict"])
+    [delivery] = deliveries_of(
+        lambda: claim.set_verdict(bob, "supported"), django_capture_on_commit_callbacks
+    )
+    delivery = send(delivery)
+    assert (delivery.status, delivery.attempts, delivery.status_code) == ("pending", 1, None)
+    assert delivery.error == "The endpoint took longer than 0.5 seconds to answer."
+
+
+def test_a_host_that_resolves_too_slowly_fails_the_attempt_in_time(
+    project: Project,
+    alice: Any,
+    bob: Any,
+    claim: Any,
+    settings: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """As the fetcher's: the lookup is given up at the time limit (the resolver replaced,
+    as tests/test_fetching.py's slow_resolver explains)."""
+    import socket
+    import threading
+
+    answer = threading.Event()
+    real = socket.getaddrinfo
+
+    def resolve(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "hooks.example":
+            answer.wait(30)
+        return real("127.0.0.1" if host == "hooks.example" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    settings.CLAIMS_WEBHOOK_TIMEOUT = 0.5
+    register(project, alice, "https://hooks.example/in", ["verdict"])
+    [delivery] = deliveries_of(
+        lambda: claim.set_verdict(bob, "supported"), django_capture_on_commit_callbacks
+    )
+    try:
+        delivery = send(delivery)
+    finally:
+        answer.set()
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.error == "The endpoint took longer than 0.5 seconds to answer."

@@ -73,17 +73,32 @@ class ImportedOut(Schema):
     claims: int
 
 
+class ExportFileOut(Schema):
+    """A finished audit export's file, kept for ``CLAIMS_EXPORT_KEEP_DAYS`` (7 by default)."""
+
+    download: str | None = Field(
+        description="Where to GET the file (its exporter, or an admin); null once it has "
+        "expired: start a new export."
+    )
+    filename: str
+    content_type: str
+    count: int = Field(description="How many records the file holds.")
+    event: int = Field(description="The seq of the audit.exported event that records it.")
+
+
 class JobOut(Schema):
-    """Long work the worker runs (an import): how far it got, then its result or why not."""
+    """Long work the worker runs (an import, an audit export): how far it got, then its
+    result or why not."""
 
     id: int
-    kind: str
+    kind: Literal["import", "export"]
     state: Literal["queued", "running", "done", "failed"]
     phase: str = Field(description="In words: what the worker is doing now.")
     percent: int
-    article: int | None = Field(description="When done: the imported article.")
+    article: int | None = Field(description="When an import is done: the imported article.")
     created: bool | None = Field(description="When done: False if the text was already there.")
-    error: str = Field(description="When failed: why; nothing was imported.")
+    export: ExportFileOut | None = Field(description="When an audit export is done: its file.")
+    error: str = Field(description="When failed: why.")
     created_at: dt.datetime
     finished_at: dt.datetime | None
 

@@ -1,4 +1,7 @@
-"""Import an article in the browser: upload or paste, preview what the importer sees, confirm."""
+"""Import an article in the browser: upload or paste, preview what the importer sees, confirm.
+
+A link is fetched in the background: the form is checked here and a job started, whose page
+follows the fetch and then opens this page's preview of what it fetched (``?job=``)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.urls import reverse
@@ -18,9 +22,18 @@ from django_htmx.http import HttpResponseClientRedirect
 from claims import tasks
 from claims.access import member_for
 from claims.forms import ConfirmImportForm, ImportForm
-from claims.http import AuthedRequest, respond
+from claims.http import AuthedRequest, query_int, respond
 from claims.importer import NOTE_LABELS, ImportRejected, Prepared, max_bytes
-from claims.models import CLAIM_KINDS, BlockKind, Project, Role, cited_date
+from claims.models import (
+    CLAIM_KINDS,
+    BlockKind,
+    Job,
+    JobKind,
+    Member,
+    Project,
+    Role,
+    cited_date,
+)
 from claims.uploads import LimitedUploadHandler
 
 TEMPLATE = "claims/article_import.html"
@@ -39,7 +52,9 @@ def article_import(request: AuthedRequest, slug: str) -> HttpResponse:
 def _article_import(
     request: AuthedRequest, slug: str, limiter: LimitedUploadHandler
 ) -> HttpResponse:
-    project = member_for(request, slug, Role.ADMIN).project
+    project, job = _importer(request, slug)
+    if job is not None:
+        return _fetched(request, project, job)
     if request.method == "GET":
         return _page(request, project, ImportForm())
     request.POST  # noqa: B018 -- parse the body now, through the limiting handler
@@ -50,6 +65,8 @@ def _article_import(
         return _page(request, project, form, status=413)
     if request.POST.get("step") == "confirm":
         return _confirm(request, project)
+    if request.POST.get("url", "").strip():
+        return _fetch_in_background(request, project)
     if tasks.runs_in_background(_given_size(request)):
         return _in_background(request, project)
     form = ImportForm(request.POST, request.FILES)
@@ -62,6 +79,8 @@ def _confirm(request: AuthedRequest, project: Project) -> HttpResponse:
     try:
         if confirm.is_valid():
             article, created = confirm.import_into(project, request.user)
+            if confirm.fetch_job is not None:
+                tasks.page_imported(project, confirm.fetch_job, article, created)
             if created:
                 claims, citations = article.claims.count(), article.citations.count()
                 messages.success(
@@ -123,8 +142,76 @@ def _in_background(request: AuthedRequest, project: Project) -> HttpResponse:
         html=None if filename else False,  # as the preview's confirm step imports pasted text
         metadata=form.metadata(),
     )
-    url = reverse("job-detail", args=[project.slug, job.pk])
+    return _to_job(request, job)
+
+
+def _to_job(request: AuthedRequest, job: Job) -> HttpResponse:
+    url = reverse("job-detail", args=[job.project.slug, job.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# Imports from a link: fetched by the worker, then previewed here ---------------------------
+
+
+def _importer(request: AuthedRequest, slug: str) -> tuple[Project, Job | None]:
+    """The admin's project, and the job whose fetched page is to be previewed (``?job=``).
+
+    The job is looked up before the role is checked, as on the job's own page
+    (views/jobs.py): someone else's job (unless you are an admin) or another project's is
+    404 to anyone; then the import page is for admins only."""
+    if "job" not in request.GET:
+        return member_for(request, slug, Role.ADMIN).project, None
+    member = member_for(request, slug)
+    job = _fetch_job(member, request.GET["job"])
+    if not member.is_admin:
+        raise PermissionDenied("This needs the admin role.")
+    return member.project, job
+
+
+def _fetch_job(member: Member, given: str) -> Job:
+    job_id = query_int(given)
+    job = (
+        Job.objects.select_related("project")
+        .filter(project=member.project, pk=job_id, kind=JobKind.IMPORT, params__preview=True)
+        .first()
+        if job_id is not None
+        else None
+    )
+    if job is None or (job.user_id != member.user.pk and not member.is_admin):
+        raise Http404("No such job.")
+    return job
+
+
+def _fetch_in_background(request: AuthedRequest, project: Project) -> HttpResponse:
+    """A link: checked here (an address, and the only thing given), fetched by the worker,
+    whose job's page then opens the preview."""
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, project, form)
+    job = tasks.start_import(
+        project,
+        request.user,
+        None,
+        url=form.cleaned_data["url"],
+        published_on=form.cleaned_data["published_on"],
+        metadata=form.metadata(),
+        preview=True,
+    )
+    return _to_job(request, job)
+
+
+def _fetched(request: AuthedRequest, project: Project, job: Job) -> HttpResponse:
+    """The preview of the page the job fetched. What the person typed wins over what the
+    page says: first what they gave with the link, then what they change here. A job still
+    fetching, failed, imported already or past its day says so instead."""
+    page = tasks.kept_page(job)
+    if page is None:
+        form = ImportForm(initial={"url": job.params["url"]})
+        return _page(request, project, form, fetch_job=job)
+    given = {"published_on": job.params["published_on"] or "", **job.params["metadata"]}
+    form = ImportForm(request.POST if request.method == "POST" else given, page=page)
+    form.is_valid()
+    return _page(request, project, form)
 
 
 def _limit() -> str:
@@ -132,9 +219,13 @@ def _limit() -> str:
 
 
 def _page(
-    request: AuthedRequest, project: Project, form: ImportForm, status: int = 200
+    request: AuthedRequest,
+    project: Project,
+    form: ImportForm,
+    status: int = 200,
+    fetch_job: Job | None = None,
 ) -> HttpResponse:
-    context: dict[str, Any] = {"project": project, "form": form}
+    context: dict[str, Any] = {"project": project, "form": form, "fetch_job": fetch_job}
     if form.prepared is not None and form.is_valid():
         context["preview"] = preview(form.prepared)
         context["confirm"] = form.confirm_form()

@@ -1,6 +1,8 @@
 """A background job's page: its progress while the worker runs it (htmx polls its status
-every second), then its result (a link to the imported article, or the audit export's file
-to download) or why it failed."""
+every second; without JavaScript, a link refreshes it), then its result (a link to the
+imported article, the audit export's file to download, or for a link given in the browser
+"Review the import", which opens the import page's preview of the page fetched) or why it
+failed."""
 
 from __future__ import annotations
 

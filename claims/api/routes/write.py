@@ -14,8 +14,10 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.forms import CharField
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import reverse
 from ninja import Status
+from ninja.errors import HttpError
 
 from claims import extraction, importer, tasks
 from claims.api import auth, present
@@ -30,6 +32,7 @@ from claims.api.schemas import (
     ImportedOut,
     ImportIn,
     JobOut,
+    Problem,
     SpanIn,
     SplitIn,
     VerdictIn,
@@ -45,13 +48,30 @@ from claims.forms import (
 from claims.importer import ImportRejected
 from claims.log import signing
 from claims.log.export import start_export
-from claims.models import Adjudication, Article, Claim, Job, Member, Role, Verdict
+from claims.models import (
+    Adjudication,
+    Article,
+    Claim,
+    Job,
+    JobKind,
+    JobStatus,
+    Member,
+    Role,
+    Verdict,
+)
 from claims.views.audit import ExportForm
 
 # The operations made against a version, which take If-Match.
 VERSIONED = frozenset(
     {"set_verdict", "clear_verdict", "adjudicate", "withdraw", "correct_span", "split", "merge"}
 )
+
+# What an audit export's file may be (``claims.log.export``'s kinds).
+EXPORT_TYPES = {
+    "application/jsonl": {"schema": {"type": "string"}},
+    "text/csv": {"schema": {"type": "string"}},
+    "application/ld+json": {"schema": {"type": "string"}},
+}
 
 
 def _checked(form: Any) -> dict[str, Any]:
@@ -306,11 +326,15 @@ def import_article(
 
 
 def _in_background(request: HttpRequest, given: ImportIn) -> bool:
-    # RFC 7240's way for a client to ask for an answer before the work is done.
-    prefer = {p.strip().lower() for p in request.headers.get("Prefer", "").split(",")}
-    if "respond-async" in prefer:
+    if _prefers_async(request):
         return True
     return given.text is not None and tasks.runs_in_background(len(given.text.encode()))
+
+
+def _prefers_async(request: HttpRequest) -> bool:
+    # RFC 7240's way for a client to ask for an answer before the work is done.
+    prefer = {p.strip().lower() for p in request.headers.get("Prefer", "").split(",")}
+    return "respond-async" in prefer
 
 
 def _start_job(
@@ -350,23 +374,73 @@ def _job(job: Job) -> dict[str, Any]:
         "percent": job.percent,
         "article": result.get("article"),
         "created": result.get("created"),
+        "export": _export_file(job),
         "error": job.error,
         "created_at": job.created_at,
         "finished_at": job.finished_at,
     }
 
 
+def _export_file(job: Job) -> dict[str, Any] | None:
+    """A finished export's file, and where to download it until it expires."""
+    if job.kind != JobKind.EXPORT or job.status != JobStatus.DONE:
+        return None
+    result = job.result or {}
+    expired = tasks.export_expired(job)
+    return {
+        "download": None
+        if expired
+        else reverse("api-v1:job_file", args=[job.project.slug, job.pk]),
+        "filename": result["filename"],
+        "content_type": result["content_type"],
+        "count": result["count"],
+        "event": result["event"],
+    }
+
+
+def _own_job(member: Member, job_id: int) -> Job:
+    """A job of the project: one's own (admins: anyone's), or 404."""
+    found = Job.objects.filter(project=member.project, pk=job_id).select_related("project")
+    job = found.defer("payload").first()
+    if job is None or (job.user_id != member.user.pk and not member.is_admin):
+        raise Http404("No such job.")
+    return job
+
+
 @router.get("/projects/{slug}/jobs/{job_id}", response=answers(JobOut))
 def job_detail(request: HttpRequest, slug: str = slug_param(), job_id: int = id_param()) -> Any:
-    """An import left to the worker: its state and progress, then the imported article or
-    why nothing was imported. One's own jobs (admins: anyone's in the project)."""
+    """An import or an audit export left to the worker: its state and progress, then the
+    imported article or the export's file, or why it failed. One's own jobs (admins:
+    anyone's in the project)."""
     member = auth.member(request, slug)
     # A job whose worker died is run again or reported failed when someone looks at it.
     tasks.recover()
-    job = Job.objects.filter(project=member.project, pk=job_id).defer("payload").first()
-    if job is None or (job.user_id != member.user.pk and not member.is_admin):
-        raise Http404("No such job.")
-    return _job(job)
+    return _job(_own_job(member, job_id))
+
+
+@router.get(
+    "/projects/{slug}/jobs/{job_id}/file",
+    response=answers(None, also={410: Problem}),
+    openapi_extra={"responses": {200: {"description": "The file", "content": EXPORT_TYPES}}},
+)
+def job_file(request: HttpRequest, slug: str = slug_param(), job_id: int = id_param()) -> Any:
+    """The file of an audit export the worker made, as the browser's download gives it:
+    for reviewers and admins, one's own export (admins: anyone's). 410 once the file has
+    expired (kept ``CLAIMS_EXPORT_KEEP_DAYS``): start a new export."""
+    member = auth.member(request, slug, Role.REVIEWER)
+    job = _own_job(member, job_id)
+    if job.kind != JobKind.EXPORT or job.status != JobStatus.DONE:
+        raise Http404("This job has no file to download.")
+    path = tasks.export_path(job)
+    if tasks.export_expired(job) or not path.is_file():
+        raise HttpError(410, "The export's file has expired; start a new export.")
+    result = job.result or {}
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=result["filename"],
+        content_type=result["content_type"],
+    )
 
 
 def _from_url(member: Member, url: str, fields: dict[str, Any]) -> tuple[Article, bool]:
@@ -399,35 +473,50 @@ def _from_url(member: Member, url: str, fields: dict[str, Any]) -> tuple[Article
     )
 
 
-EXPORT_TYPES = {
-    "application/jsonl": {"schema": {"type": "string"}},
-    "text/csv": {"schema": {"type": "string"}},
-    "application/ld+json": {"schema": {"type": "string"}},
-}
-
-
 @router.post(
     "/projects/{slug}/audit/exports",
-    response=answers(None, write=True),
+    response=answers(None, write=True, also={202: JobOut}),
     openapi_extra={"responses": {200: {"description": "The export", "content": EXPORT_TYPES}}},
 )
-def audit_export(request: HttpRequest, given: ExportIn, slug: str = slug_param()) -> Any:
+def audit_export(
+    request: HttpRequest, response: HttpResponse, given: ExportIn, slug: str = slug_param()
+) -> Any:
     """Export the audit trail (reviewers and admins), as the browser's export page does:
-    one ``audit.exported`` event, then the file (a signed chain for ``jsonl``)."""
+    one ``audit.exported`` event, then the file (a signed chain for ``jsonl``).
+
+    An export of more events than the background limit, or any sent with ``Prefer:
+    respond-async``, is left to the worker: 202, with the job to follow in ``Location``;
+    once done, the job names its file to download (kept ``CLAIMS_EXPORT_KEEP_DAYS``)."""
     member = auth.member(request, slug, Role.REVIEWER)
     fields = {k: ("" if v is None else str(v)) for k, v in given.dict().items()}
     form = ExportForm(member.project, fields)
     _checked(form)
+    if _prefers_async(request) or tasks.export_runs_in_background(form.selected_events()):
+        job = _start_export_job(request, member, form)
+        response["Location"] = reverse("api-v1:job_detail", args=[member.project.slug, job.pk])
+        return Status(202, _job(job))
     try:
         export = start_export(
             member.project, form.cleaned_data["format"], form.filters(), actor=member.user
         )
     except signing.SigningKeyMissing as missing:
-        from ninja.errors import HttpError
-
         raise HttpError(503, str(missing)) from None
-    response = StreamingHttpResponse(
+    streamed = StreamingHttpResponse(
         itertools.chain(export.chunks), content_type=export.content_type
     )
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    return response
+    streamed["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return streamed
+
+
+def _start_export_job(request: HttpRequest, member: Member, form: ExportForm) -> Job:
+    """The export, queued for the worker; a signed one is refused now (503) when there is
+    no key to sign it, rather than by the worker later."""
+    fmt = form.cleaned_data["format"]
+    if fmt == "jsonl":
+        try:
+            signing.private_key()
+        except signing.SigningKeyMissing as missing:
+            raise HttpError(503, str(missing)) from None
+    return tasks.start_export(
+        member.project, member.user, fmt, form.filters(), token=_token_prefix(request)
+    )
