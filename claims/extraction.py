@@ -24,14 +24,17 @@ import re
 import statistics
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
+
+from django.db.models import CharField
 
 from claims import fetching, importer
 from claims.importer import ImportRejected
+from claims.models import Article
 
 DOCUMENT_SUFFIXES = {".pdf", ".docx"}
 PDF_TYPE = "application/pdf"
@@ -496,6 +499,33 @@ def prepare_from_url(url: str) -> tuple[str, dict[str, Any]]:
         "fetched_at": fetched.fetched_at,
         "filename": _url_filename(fetched.final_url),
     }
+
+
+def prepare_page(
+    url: str,
+    *,
+    published_on: dt.date | None = None,
+    given: Mapping[str, Any] | None = None,
+    step: Callable[[str, int], None] | None = None,
+) -> tuple[importer.Prepared, dict[str, Any]]:
+    """Fetch and extract the page at ``url`` and prepare its text for import; with the
+    article's metadata for ``import_prepared``: what the caller gave (``given``, a date in
+    ``published_on``) wins, what the page says of itself (title, author, the address the
+    fetch ended at) fills what was left blank, cut to the article's fields as the preview
+    cuts it, and the fetch time is kept. The one URL import of the command, the API and the
+    worker. ``step(phase, percent)`` is told when the fetch is done."""
+    text, found = prepare_from_url(url)
+    if step is not None:
+        step("Reading and segmenting the text", 20)
+    prepared = prepare_text(
+        text, filename=found["filename"], published_on=published_on or found["published_on"]
+    )
+    read = {
+        name: str(found[name] or "")[: cast(CharField, Article._meta.get_field(name)).max_length]
+        for name in ("title", "author", "source_url")
+    }
+    metadata = {k: v for k, v in read.items() if v} | {k: v for k, v in (given or {}).items() if v}
+    return prepared, metadata | {"fetched_at": found["fetched_at"]}
 
 
 def _url_filename(url: str) -> str:

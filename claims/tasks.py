@@ -137,10 +137,8 @@ def import_job(job: Job) -> None:
     found: dict[str, Any] = {}
     if params.get("url"):
         job.step("Fetching the page", 5)
-        text, found = extraction.prepare_from_url(params["url"])
-        job.step("Reading and segmenting the text", 20)
-        prepared = extraction.prepare_text(
-            text, filename=found.pop("filename"), published_on=published_on or found["published_on"]
+        prepared, found = extraction.prepare_page(
+            params["url"], published_on=published_on, given=params["metadata"], step=job.step
         )
     else:
         job.step("Reading and segmenting the text", 10)

@@ -311,3 +311,22 @@ def test_someone_elses_job_is_404_unless_you_are_an_admin(
     )
     assert Api(issue(bob, project)).get(location).status_code == 404
     assert Api(issue(bob, project)).get(location.replace(str(job.pk), "99999")).status_code == 404
+
+
+def test_the_worker_cuts_a_long_page_title_as_the_request_does(
+    project: Project, token: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    """One URL import for the request, the worker and the command
+    (``extraction.prepare_page``): a page's title longer than ours is cut to fit."""
+    page = ARTICLE_PAGE.replace(TITLE.encode(), b"Harbour " * 80)
+    api = Api(token)
+    with serve({"/long": Page(page)}) as server:
+        now = api.post(PATH, {"url": server.url("/long")})
+        location, job = queued(
+            api, {"url": server.url("/long")}, django_capture_on_commit_callbacks, **ASYNC
+        )
+        tasks.run_import.call(job.pk)
+    assert now.status_code == 201
+    followed = data(api.get(location))
+    assert (followed["state"], followed["created"]) == ("done", False)  # the same text
+    assert Article.objects.get().title == ("Harbour " * 80)[:500]

@@ -10,10 +10,9 @@ it moved on meanwhile (or refuses the change as a conflict, e.g. evidence alread
 from __future__ import annotations
 
 import itertools
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.forms import CharField
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from ninja import Status
@@ -444,33 +443,16 @@ def job_file(request: HttpRequest, slug: str = slug_param(), job_id: int = id_pa
 
 
 def _from_url(member: Member, url: str, fields: dict[str, Any]) -> tuple[Article, bool]:
-    """Fetch, extract and import the page at ``url``. What the caller gave wins; what the
-    page says of itself (title, author, date) fills the rest, as in the browser's preview;
-    the address the fetch ended at and its time are kept on the article."""
+    """Fetch, extract and import the page at ``url`` (``extraction.prepare_page``: what the
+    caller gave wins, what the page says fills the rest; the address the fetch ended at and
+    its time are kept on the article)."""
     form = ArticleMetadataForm(fields)
     form.fields["published_on"].required = False  # the page may give it
     given = _checked(form)
-    text, found = extraction.prepare_from_url(url)
-    prepared = extraction.prepare_text(
-        text,
-        filename=found["filename"],
-        published_on=given["published_on"] or found["published_on"],
+    prepared, metadata = extraction.prepare_page(
+        url, published_on=given["published_on"], given=form.metadata()
     )
-    # A page's title may be longer than ours: cut, as the preview does (forms.ImportForm).
-    read = {
-        name: str(found[name])[: cast(CharField, form.fields[name]).max_length]
-        for name in ("title", "author", "source_url")
-    }
-    metadata = {k: v for k, v in read.items() if v} | {
-        k: v for k, v in form.metadata().items() if v
-    }
-    return importer.import_prepared(
-        member.project,
-        prepared,
-        actor=member.user,
-        fetched_at=found["fetched_at"],
-        **metadata,
-    )
+    return importer.import_prepared(member.project, prepared, actor=member.user, **metadata)
 
 
 @router.post(

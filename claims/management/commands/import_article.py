@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from claims.extraction import prepare_document, prepare_from_url, prepare_text
+from claims.extraction import prepare_document, prepare_page
 from claims.importer import ImportRejected, Prepared, import_prepared, read_limited
 from claims.models import Article, Project
 from claims.progress import Progress
@@ -125,12 +125,12 @@ class Command(BaseCommand):
         the options give, else what the page or document says of itself."""
         given = {key: options[key] for key in ("title", "author", "publication", "source_url")}
         if options["url"]:
-            text, found = prepare_from_url(options["url"])
-            progress.phase("segmenting the text")
-            date = published_on or found["published_on"]
-            prepared = prepare_text(text, filename=found["filename"], published_on=date)
-            keys = ("title", "author", "source_url", "fetched_at")
-            return prepared, {**{key: found[key] for key in keys}, **_given(given)}
+            return prepare_page(
+                options["url"],
+                published_on=published_on,
+                given=given,
+                step=lambda _phase, _percent: progress.phase("segmenting the text"),
+            )
         data, filename = self.read(options["path"])
         progress.phase("segmenting the text")
         prepared, extracted = prepare_document(data, filename=filename, published_on=published_on)
