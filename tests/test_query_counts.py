@@ -3,6 +3,7 @@ at two sizes and must issue the same number of queries at both."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -81,3 +82,29 @@ def test_query_count_does_not_grow(project: Project, rita: Any, page: str) -> No
     large = grow(project, articles=3, claims=12, analysts=4)
     at_large = count(client, PAGES[page](large[-1]))
     assert at_small == at_large, f"{page}: {at_small} queries, then {at_large}"
+
+
+# An import's statements, beside earlier articles that share its words: the same at 10 and
+# at 60 claims (its rows go in batches of a thousand: both sizes fit one). SQLite adds the
+# two statements that pause and resume the row triggers of the search index.
+IMPORT_QUERIES = {"sqlite": 21, "postgresql": 16}
+PUBLISHED = dt.date(2021, 10, 22)
+
+
+@pytest.mark.parametrize("claims", [10, 60])
+def test_an_import_costs_the_same_statements_at_two_sizes(
+    project: Project, alice: Any, claims: int
+) -> None:
+    from claims.importer import import_article
+
+    def text(n: int, title: str) -> bytes:
+        sentences = " ".join(f"Tanker {i} carried crude oil to Qingdao in March." for i in range(n))
+        return f"{title}\n\nShipping\n\n{sentences}\n".encode()
+
+    make_article(project, text(30, "Earlier report"), filename="earlier.txt")
+    with CaptureQueriesContext(connection) as queries:
+        article, created = import_article(
+            project, text(claims, "New report"), filename="new.txt", published_on=PUBLISHED
+        )
+    assert created and article.claims.count() == claims
+    assert len(queries) == IMPORT_QUERIES[connection.vendor], [q["sql"][:80] for q in queries]
