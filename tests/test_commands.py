@@ -92,3 +92,37 @@ def test_demo_sets_up_everything_once(db: Any, settings: Any, tmp_path: Any) -> 
         u.username for u in get_user_model().objects.all() if u.has_perm("claims.add_project")
     ]
     assert creators == ["alice"]
+
+
+def test_recover_jobs_reports_failed_a_job_whose_worker_died_on_its_last_attempt(
+    project: Project, alice: Any, settings: Any
+) -> None:
+    """``manage.py recover_jobs`` (from cron): what a job page's poll does, without anyone
+    looking; a job still beating is left alone."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from claims.models import Job, JobKind, JobStatus
+
+    settings.CLAIMS_JOB_ATTEMPTS = 1
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.CLAIMS_JOB_STALE_SECONDS + 60)
+
+    def running(heartbeat: dt.datetime) -> Job:
+        return Job.objects.create(
+            project=project,
+            user=alice,
+            kind=JobKind.IMPORT,
+            status=JobStatus.RUNNING,
+            attempts=1,
+            heartbeat_at=heartbeat,
+            payload=b"text",
+        )
+
+    dead, alive = running(long_ago), running(timezone.now())
+    assert run("recover_jobs") == "1 job or delivery recovered.\n"
+    dead.refresh_from_db()
+    assert (dead.status, dead.payload) == (JobStatus.FAILED, None)
+    assert "stopped while running this job 1 times" in dead.error
+    assert Job.objects.get(pk=alive.pk).status == JobStatus.RUNNING
+    assert run("recover_jobs") == "0 jobs or deliveries recovered.\n"
