@@ -277,7 +277,9 @@ def test_an_export_file_expires_after_the_keep_days_and_its_page_says_so(
     assert not old_file.exists() and recent_file.is_file()
     assert "the file has expired" in page
     assert url("job-download", old.pk) not in page
-    assert client.get(url("job-download", old.pk)).status_code == 404
+    gone = client.get(url("job-download", old.pk))
+    assert gone.status_code == 410  # as the API's download says it
+    assert "the file has expired" in gone.content.decode()
     recent_page = client.get(url("job-detail", recent.pk)).content.decode()
     assert "the file has expired" not in recent_page
     assert client.get(url("job-download", recent.pk)).status_code == 200

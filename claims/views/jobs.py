@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from claims import tasks
@@ -31,7 +32,7 @@ def job_detail(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def job_download(request: AuthedRequest, slug: str, job_id: int) -> FileResponse:
+def job_download(request: AuthedRequest, slug: str, job_id: int) -> HttpResponseBase:
     """The file of a finished audit export job: for whoever may export (reviewers and
     admins), and only their own job unless they are an admin, as its page."""
     member = member_for(request, slug, Role.REVIEWER)
@@ -39,6 +40,10 @@ def job_download(request: AuthedRequest, slug: str, job_id: int) -> FileResponse
     if job.kind != JobKind.EXPORT or job.status != JobStatus.DONE:
         raise Http404("This job has no file to download.")
     path = tasks.export_path(job)
+    if tasks.export_expired(job):
+        # Gone for good (kept CLAIMS_EXPORT_KEEP_DAYS): its page, which says so, as a 410.
+        context = {"project": member.project, "job": job, "member": member}
+        return respond(request, "claims/job_detail.html", context, status=410)
     if not path.is_file():
         raise Http404("The export's file is gone; start a new export.")
     result = job.result or {}
