@@ -303,13 +303,24 @@ def test_results_page_by_rank_then_id(corpus: dict[str, Claim], project: Project
     assert len(everything) >= 4
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL keeps long texts aside")
-@pytest.mark.django_db
-def test_sqlite_triggers_read_an_article_by_its_index_not_its_row() -> None:
-    """A claim's project id is read from the index on (id, project_id): SQLite stores the
-    article's text before ``project_id`` in its row, so reading the row walks the whole
-    text's overflow pages, for each claim an import stores (migration 0017)."""
+def test_the_triggers_read_an_article_s_project_by_its_index_not_its_row(
+    corpus: dict[str, Claim], project: Project
+) -> None:
+    """Every search row names its claim's project. On SQLite the triggers read it from the
+    index on (id, project_id): SQLite stores the article's text before ``project_id`` in
+    its row, so reading the row walks the whole text's overflow pages, for each claim an
+    import stores (migration 0017). PostgreSQL keeps a long text aside (TOAST) and reads
+    it only when asked for."""
+    other = make_project("other")
+    make_article(other, "Elsewhere\n\nA second project has its own claims.\n")
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT d.project_id = a.project_id FROM claims_searchdoc d"
+            " JOIN claims_claim c ON c.id = d.claim_id JOIN claims_article a ON a.id = c.article_id"
+        )
+        assert cursor.fetchall() == [(True,)]
+        if connection.vendor != "sqlite":
+            return
         cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
             " AND sql LIKE '%claims_article a%'"
