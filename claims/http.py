@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
@@ -83,3 +83,17 @@ def respond(
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     """A 400 page that says what was wrong with the request (``message`` is shown as is)."""
     return respond(request, "400.html", {"message": message}, status=400)
+
+
+def export_download(job: Any) -> FileResponse:
+    """The file of a finished audit export job, as an attachment named and typed as the
+    export made it (the browser's download and the API's give the same)."""
+    from claims import tasks
+
+    result = job.result or {}
+    return FileResponse(
+        tasks.export_path(job).open("rb"),
+        as_attachment=True,
+        filename=result["filename"],
+        content_type=result["content_type"],
+    )

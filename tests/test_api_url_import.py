@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from claims import tasks
 from claims.models import Article, AuditEvent, Job, Project
+from tests import test_import_url as url_import
 from tests.api_client import Api, data, issue
 from tests.test_api import events, prefix
 from tests.test_import_url import TITLE, snapshot
@@ -23,25 +24,9 @@ from tests.webpages import ARTICLE_PAGE, Page, redirect, serve
 
 PATH = "/projects/demo/articles"
 
-
-@pytest.fixture(autouse=True)
-def loopback_only(settings: Any) -> None:
-    settings.CLAIMS_FETCH_ALLOW_PRIVATE = ["127.0.0.1/32"]
-
-
-@pytest.fixture
-def site() -> Any:
-    undated = ARTICLE_PAGE.replace(
-        b'<meta property="article:published_time" content="2024-03-05T08:00:00Z">', b""
-    ).replace(b", 5 March 2024", b"")
-    pages = {
-        "/story": Page(ARTICLE_PAGE),
-        "/old-link": redirect("/story", 301),
-        "/undated": Page(undated),
-        "/logo.png": Page(b"\x89PNG", headers={"Content-Type": "image/png"}),
-    }
-    with serve(pages) as server:
-        yield server
+# The browser's import-from-a-link fixtures: fetches may reach 127.0.0.1; its pages there.
+loopback_only = url_import.loopback_only
+site = url_import.site
 
 
 @pytest.fixture

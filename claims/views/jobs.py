@@ -7,13 +7,13 @@ failed."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from claims import tasks
 from claims.access import member_for
-from claims.http import MAX_ID, AuthedRequest, respond
+from claims.http import MAX_ID, AuthedRequest, export_download, respond
 from claims.models import Job, JobKind, JobStatus, Member, Role
 
 
@@ -46,13 +46,7 @@ def job_download(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse
         return respond(request, "claims/job_detail.html", context, status=410)
     if not path.is_file():
         raise Http404("The export's file is gone; start a new export.")
-    result = job.result or {}
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=result["filename"],
-        content_type=result["content_type"],
-    )
+    return export_download(job)
 
 
 def _job(member: Member, job_id: int) -> Job:

@@ -13,7 +13,7 @@ import itertools
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from ninja import Status
 from ninja.errors import HttpError
@@ -44,6 +44,7 @@ from claims.forms import (
     EvidenceForm,
     VerdictForm,
 )
+from claims.http import export_download
 from claims.importer import ImportRejected
 from claims.log import signing
 from claims.log.export import start_export
@@ -433,13 +434,7 @@ def job_file(request: HttpRequest, slug: str = slug_param(), job_id: int = id_pa
     path = tasks.export_path(job)
     if tasks.export_expired(job) or not path.is_file():
         raise HttpError(410, "The export's file has expired; start a new export.")
-    result = job.result or {}
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=result["filename"],
-        content_type=result["content_type"],
-    )
+    return export_download(job)
 
 
 def _from_url(member: Member, url: str, fields: dict[str, Any]) -> tuple[Article, bool]:
