@@ -398,3 +398,38 @@ def test_a_change_to_nothing_searched_leaves_the_claims_rows_alone(
     assert found(me, "radar") == [claim.pk] and found(me, "satellite") == []
     run(mine.format("rationale = ''"), [claim.pk])
     assert len(rows()) == 2 and found(me, "radar") == []
+
+
+def test_a_claim_block_or_citation_update_of_nothing_searched_leaves_the_rows_alone(
+    corpus: dict[str, Claim], project: Project, bob: Any
+) -> None:
+    """What the evidence clock, a version or a citation's date are is not searched:
+    changing them (every piece of evidence moves its claim's clock) does not rebuild the
+    claim's rows (migration 0021 on PostgreSQL; SQLite's triggers name their columns);
+    changing the claim's span, its paragraph's words or the citation's outlet does."""
+    supplies = by_word(corpus, "supplies")
+    by_word(corpus, "Tanks").set_verdict(Member(bob, project, Role.ANALYST), "supported")
+
+    def rows() -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM claims_searchdoc WHERE claim_id = %s ORDER BY id", [supplies.pk]
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+
+    before = rows()
+    assert before
+    run(
+        "UPDATE claims_claim SET evidence_changed_at = CURRENT_TIMESTAMP,"
+        " version = version + 1 WHERE id = %s",
+        [supplies.pk],
+    )
+    run("UPDATE claims_block SET kind = kind WHERE id = %s", [supplies.block_id])
+    run("UPDATE claims_citation SET date = date WHERE outlet = 'Reuters'", [])
+    assert rows() == before
+    me = Member(bob, project, Role.ANALYST)
+    # The claim is now "Russia supplies".
+    run('UPDATE claims_claim SET "end" = start + 13 WHERE id = %s', [supplies.pk])
+    assert rows() != before and found(me, "oil") == []
+    run("UPDATE claims_citation SET outlet = 'Interfax' WHERE outlet = 'Reuters'", [])
+    assert found(me, "interfax") == [supplies.pk]
