@@ -187,7 +187,7 @@ def claims(member: Member, filters: Filters) -> QuerySet[Claim]:
     if filters.article is not None:
         rows = rows.filter(article_id=filters.article)
     if filters.section:
-        rows = rows.filter(section=filters.section)
+        rows = rows.filter(section__iexact=filters.section)
     if filters.outlet or filters.cited_from or filters.cited_to:
         cited = Citation.objects.filter(claims=OuterRef("pk"))
         if filters.outlet:

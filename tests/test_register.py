@@ -153,6 +153,8 @@ def test_article_section_outlet_and_dates(
     assert listed(register(client, article=other.pk)) == mine
     seconds = listed(register(client, section="Second"))
     assert seconds == mine[2:]
+    # Typed as it is read, whatever its case, as the outlet.
+    assert listed(register(client, section="second")) == seconds
     cited = Claim.objects.filter(citations__outlet="Kremlin.ru")
     assert listed(register(client, outlet="kremlin.ru")) == [c.pk for c in cited]
     assert listed(register(client, cited_from="2021-08-01", cited_to="2021-08-31")) == [
