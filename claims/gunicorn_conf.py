@@ -13,9 +13,9 @@ holding the GIL, while the other core is used by the other worker. Two workers o
 did as many annotations per second as 4 workers of 1 or 2 threads, used a little less CPU
 per annotation, and 30-60 MB less memory. Measured again side by side on 2026-12-06 (quiet
 machine): 4 workers of 1 thread did 97.5 annotations/s on SQLite against 86.7 and 60.2 on
-PostgreSQL against 67.8, for 256 and 304 MB PSS against 220 and 219. No lock is held across a request: SQLite writers
-queue on the database's own write lock (WAL: never on readers), PostgreSQL's on their
-project's chain head, for their transaction only.
+PostgreSQL against 67.8, for 256 and 304 MB PSS against 220 and 219. No lock is held
+across a request: SQLite writers queue on the database's own write lock (WAL: never on
+readers), PostgreSQL's on their project's chain head, for their transaction only.
 """
 
 from __future__ import annotations
