@@ -1766,12 +1766,18 @@ def flag_same_claims(claim: Claim) -> None:
     """A verdict or ruling on ``claim`` changed (in that change's transaction): the same
     claim confirmed in other articles comes due for re-check there, as new evidence makes
     it (``claims.recheck``: a verdict given before ``evidence_changed_at`` is due), for what
-    was said on its twin is evidence about it. One UPDATE; nothing when it has no link."""
+    was said on its twin is evidence about it. One UPDATE; nothing when it has no link.
+
+    The twins are one UNION of the link's two sides, which each database reads through the
+    links' indexes and then the claims' primary key: ``pk IN (...) OR pk IN (...)`` made
+    PostgreSQL read every claim there is, for every verdict."""
     linked = ClaimLink.objects.filter(state=LinkState.CONFIRMED)
-    Claim.all_objects.filter(
-        models.Q(pk__in=linked.filter(claim_a=claim).values("claim_b"))
-        | models.Q(pk__in=linked.filter(claim_b=claim).values("claim_a"))
-    ).update(evidence_changed_at=timezone.now())
+    twins = (
+        linked.filter(claim_a=claim)
+        .values_list("claim_b", flat=True)
+        .union(linked.filter(claim_b=claim).values_list("claim_a", flat=True))
+    )
+    Claim.all_objects.filter(pk__in=twins).update(evidence_changed_at=timezone.now())
 
 
 # ``claims.recurring`` imports the models, so the claim-editing verbs name its hook rather

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from claims import recurring
@@ -449,6 +451,39 @@ def test_a_verdict_change_flags_the_confirmed_twin_for_recheck(
     assert second.evidence_changed_at is not None and second.evidence_changed_at > mine.checked_at
     due = verdict_due(mine, second, Freshness(), timezone.localdate())
     assert Reason.NEW_EVIDENCE in due.reasons
+
+
+def test_flagging_the_twins_reads_them_by_index_not_every_claim(
+    pair: tuple[Claim, Claim, ClaimLink], carol: Any, rita: Any
+) -> None:
+    """Every verdict and ruling flags the claim's confirmed twins (``flag_same_claims``).
+    The UPDATE must find them through the links and the claims' primary key: written as
+    ``id IN (...) OR id IN (...)``, PostgreSQL read every claim of every project for each
+    verdict (7.6 ms at 105,000 claims). The plan is read with sequential scans made as
+    dear as they go, so that a tiny table's cheap scan does not hide a missing path."""
+    first, second, link = pair
+    confirmed(link, rita)
+    with CaptureQueriesContext(connection) as captured:
+        first.set_verdict(carol, "disputed")
+    second.refresh_from_db()
+    assert second.evidence_changed_at is not None  # the twin was flagged
+    (flag,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('UPDATE "claims_claim" SET "evidence_changed_at"')
+    ]
+    claim_id = str(first.pk)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {flag}")
+            plan = [line for (line,) in cursor.fetchall()]
+            scans = [line for line in plan if "Seq Scan on claims_claim " in line + " "]
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {flag}")
+            plan = [row[-1] for row in cursor.fetchall()]
+            scans = [line for line in plan if line.startswith("SCAN claims_claim")]
+    assert claim_id in flag and scans == [], plan
 
 
 def test_a_ruling_flags_the_twin_too(
