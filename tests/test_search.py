@@ -369,6 +369,15 @@ def test_an_import_indexes_its_claims_as_it_ends_and_pauses_nothing_else(
             assert cursor.fetchone() == (0,)
 
 
+def search_rows(claim: Claim) -> list[int]:
+    """The ids of the claim's search rows: a rebuild gives them new ones."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM claims_searchdoc WHERE claim_id = %s ORDER BY id", [claim.pk]
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def test_a_change_to_nothing_searched_leaves_the_claims_rows_alone(
     corpus: dict[str, Claim], project: Project, bob: Any
 ) -> None:
@@ -382,11 +391,7 @@ def test_a_change_to_nothing_searched_leaves_the_claims_rows_alone(
     by_word(corpus, "Tanks").set_verdict(me, "supported", rationale="Border cameras")
 
     def rows() -> list[int]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id FROM claims_searchdoc WHERE claim_id = %s ORDER BY id", [claim.pk]
-            )
-            return [pk for (pk,) in cursor.fetchall()]
+        return search_rows(claim)
 
     before = rows()
     assert len(before) == 3  # everything, the public text, bob's own
@@ -406,16 +411,13 @@ def test_a_claim_block_or_citation_update_of_nothing_searched_leaves_the_rows_al
     """What the evidence clock, a version or a citation's date are is not searched:
     changing them (every piece of evidence moves its claim's clock) does not rebuild the
     claim's rows (migration 0021 on PostgreSQL; SQLite's triggers name their columns);
-    changing the claim's span, its paragraph's words or the citation's outlet does."""
+    changing the claim's span or the citation's outlet does (a paragraph's words: see
+    ``test_a_paragraph_rewritten_in_sql_is_searched_as_rewritten``)."""
     supplies = by_word(corpus, "supplies")
     by_word(corpus, "Tanks").set_verdict(Member(bob, project, Role.ANALYST), "supported")
 
     def rows() -> list[int]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id FROM claims_searchdoc WHERE claim_id = %s ORDER BY id", [supplies.pk]
-            )
-            return [pk for (pk,) in cursor.fetchall()]
+        return search_rows(supplies)
 
     before = rows()
     assert before

@@ -57,16 +57,17 @@ def _sqlite(number: int, table: str, event: str, skip: bool) -> str:
     )
 
 
-def _pg(number: int, table: str, event: str, skip: bool) -> str:
-    _t, _e, ids = search._changes("", "", pg=True)[number]
-    if skip and event == "UPDATE":
-        new = ", ".join(f"n.{c}" for c in SEARCHED[table])
-        old = ", ".join(f"o.{c}" for c in SEARCHED[table])
-        pairs = f"n JOIN o ON o.id = n.id WHERE ({new}) IS DISTINCT FROM ({old})"
-        ids = f"SELECT n.claim_id FROM {pairs} UNION SELECT o.claim_id FROM {pairs}"
-    elif skip:
-        row = "n" if event == "INSERT" else "o"
-        ids = f"SELECT claim_id FROM {row} WHERE {_kept(table, row)}"
+def changed(columns: tuple[str, ...]) -> str:
+    """PostgreSQL: the updated rows (transition tables ``n`` and ``o``) in which one of
+    ``columns`` changed, for a FROM clause."""
+    new = ", ".join(f"n.{c}" for c in columns)
+    old = ", ".join(f"o.{c}" for c in columns)
+    return f"n JOIN o ON o.id = n.id WHERE ({new}) IS DISTINCT FROM ({old})"
+
+
+def pg_function(number: int, ids: str) -> str:
+    """PostgreSQL's trigger function ``number``: it rebuilds the rows of the claims ``ids``
+    (a SELECT of claim ids) selects, and does nothing when it selects none."""
     return (
         f"CREATE OR REPLACE FUNCTION claims_search_t{number}() RETURNS trigger"
         " LANGUAGE plpgsql AS $$ DECLARE ids bigint[];"
@@ -74,6 +75,17 @@ def _pg(number: int, table: str, event: str, skip: bool) -> str:
         " IF cardinality(ids) > 0 THEN PERFORM claims_search_refresh(ids); END IF;"
         " RETURN NULL; END $$"
     )
+
+
+def _pg(number: int, table: str, event: str, skip: bool) -> str:
+    _t, _e, ids = search._changes("", "", pg=True)[number]
+    if skip and event == "UPDATE":
+        pairs = changed(SEARCHED[table])
+        ids = f"SELECT n.claim_id FROM {pairs} UNION SELECT o.claim_id FROM {pairs}"
+    elif skip:
+        row = "n" if event == "INSERT" else "o"
+        ids = f"SELECT claim_id FROM {row} WHERE {_kept(table, row)}"
+    return pg_function(number, ids)
 
 
 def _replace(schema_editor: Any, skip: bool) -> None:

@@ -18,6 +18,8 @@ from typing import Any
 from django.db import migrations
 
 search = import_module("claims.migrations.0010_search")
+# 0020 did the same for verdicts, adjudications and evidence: its SQL builders serve here.
+verdicts = import_module("claims.migrations.0020_search_skips_unsearched_changes")
 
 # Trigger number (0010's order), table, the columns whose change changes a claim's rows,
 # and the claims a changed row touches (``{rows}``: the changed rows of the new table).
@@ -39,19 +41,10 @@ SEARCHED = {
 def _function(number: int, skip: bool) -> str:
     if skip:
         _table, columns, claims = SEARCHED[number]
-        new = ", ".join(f"n.{c}" for c in columns)
-        old = ", ".join(f"o.{c}" for c in columns)
-        rows = f"SELECT n.id FROM n JOIN o ON o.id = n.id WHERE ({new}) IS DISTINCT FROM ({old})"
-        ids = claims.format(rows=rows)
+        ids = claims.format(rows=f"SELECT n.id FROM {verdicts.changed(columns)}")
     else:
         _t, _e, ids = search._changes("", "", pg=True)[number]
-    return (
-        f"CREATE OR REPLACE FUNCTION claims_search_t{number}() RETURNS trigger"
-        " LANGUAGE plpgsql AS $$ DECLARE ids bigint[];"
-        f" BEGIN ids := ARRAY({ids});"
-        " IF cardinality(ids) > 0 THEN PERFORM claims_search_refresh(ids); END IF;"
-        " RETURN NULL; END $$"
-    )
+    return verdicts.pg_function(number, ids)
 
 
 def _replace(schema_editor: Any, skip: bool) -> None:
