@@ -36,12 +36,10 @@ from claims.models import Member
 @contextmanager
 def indexed_at_once(article_id: int) -> Iterator[None]:
     """Inside an import's transaction: the article's new claims and citation links are
-    indexed in one pass as the block ends, rather than by a trigger per row (on SQLite,
-    whose triggers run per row; migration 0019). If the block raises, the transaction it
-    is in must roll back, as an import's does: the pause goes with it."""
-    if connection.vendor != "sqlite":
-        yield  # PostgreSQL's triggers run once per statement already
-        return
+    indexed in one pass as the block ends, rather than by the triggers of each insert
+    (SQLite's run per row; PostgreSQL's per statement, and claims and their citation links
+    are two: migrations 0019 and 0023). If the block raises, the transaction it is in must
+    roll back, as an import's does: the pause goes with it."""
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO claims_search_paused (article_id) VALUES (%s)", [article_id])
     yield
