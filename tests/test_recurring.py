@@ -453,6 +453,24 @@ def test_a_verdict_change_flags_the_confirmed_twin_for_recheck(
     assert Reason.NEW_EVIDENCE in due.reasons
 
 
+def test_the_flag_reaches_a_confirmed_twin_from_either_side_and_nothing_else(
+    pair: tuple[Claim, Claim, ClaimLink], bob: Any, carol: Any, rita: Any
+) -> None:
+    """``flag_same_claims`` is one hand-written UPDATE: the twin on either side of a
+    confirmed link, and no claim that a rejected link or no link ties to the claim."""
+    first, second, link = pair  # first is the link's claim_a
+    confirmed(link, rita)
+    second.set_verdict(bob, "supported")  # from the link's claim_b side
+    first.refresh_from_db()
+    assert first.evidence_changed_at is not None
+    rejected = ClaimLink.objects.get(pk=link.pk)
+    rejected.decide(rita, LinkState.REJECTED, expected_version=rejected.version)
+    Claim.all_objects.update(evidence_changed_at=None)
+    second.set_verdict(bob, "disputed", expected_version=1)
+    first.set_verdict(carol, "disputed")
+    assert not Claim.all_objects.filter(evidence_changed_at__isnull=False).exists()
+
+
 def test_flagging_the_twins_reads_them_by_index_not_every_claim(
     pair: tuple[Claim, Claim, ClaimLink], carol: Any, rita: Any
 ) -> None:
