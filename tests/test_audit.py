@@ -225,6 +225,33 @@ def test_events_cannot_be_changed_or_deleted_through_the_model(project: Any) -> 
         event.delete()
 
 
+def test_an_appended_event_is_stored_as_the_writer_returns_it(project: Any, bob: Any) -> None:
+    """The writer's three statements are written by hand (``claims.log.chain``): the event
+    it returns is the row stored, every column of it, and the head moved on to it."""
+    from claims.log.actions import Action
+    from claims.models import AuditChain
+
+    with writing(project) as writer:
+        event = writer.append(
+            action=Action.MEMBER_ADDED,
+            actor=bob,
+            target={"type": "member", "user": "bob"},
+            after={"role": "analyst"},
+            article_id=7,
+            claim_id=8,
+            other_claim_id=9,
+        )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    for field in AuditEvent._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(event, field.attname), field.name
+    assert (stored.chain.project, stored.actor) == (project, bob)
+    chain = AuditChain.objects.get(project=project)
+    assert (chain.head_seq, chain.head_hash) == (event.seq, event.hash)
+    assert event.hash == event_hash(event.prev_hash, event.body)
+    with pytest.raises(PermissionDenied):  # a stored event, as the ORM's would be
+        event.save()
+
+
 # verify_audit -------------------------------------------------------------------------
 
 

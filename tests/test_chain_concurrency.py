@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import QuerySet
 
 from claims.log import chain as log_chain
 from claims.models import AuditChain, Project, Role
@@ -130,9 +129,11 @@ def race(threads: int = THREADS, calls_per_thread: int = CALLS_PER_THREAD) -> di
     }
 
 
-def without_the_lock(chains: QuerySet[AuditChain]) -> QuerySet[AuditChain]:
+def without_the_lock(project: Project) -> AuditChain:
     """The control run's ``lock_head``: the head row read, not locked."""
-    return chains
+    chain = AuditChain.objects.get(project=project)
+    chain.project = project
+    return chain
 
 
 def race_in_sqlite_file(path: Path, *, lock_chain: bool, calls_per_thread: int) -> dict[str, Any]:

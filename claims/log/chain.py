@@ -18,12 +18,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -47,6 +46,7 @@ class AuditError(RuntimeError):
 # The model whose row is the head of a project's chain. Found through the app registry,
 # not imported: the models import this module, and imports run one way.
 CHAIN_MODEL = "claims.AuditChain"
+EVENT_MODEL = "claims.AuditEvent"
 # Called with each committed event of a project that has an active webhook (the chain
 # head's ``webhooks`` flag): it enqueues the deliveries. Named, not imported, likewise.
 DELIVER = "claims.tasks.enqueue_deliveries"
@@ -113,7 +113,8 @@ class Writer:
         if token is not None:
             data["token"] = token  # the API token's prefix: which token made the change
         body = canonical_json(data)
-        event = chain.events.create(
+        event: AuditEvent = apps.get_model(EVENT_MODEL)(
+            chain=chain,
             seq=seq,
             prev_hash=chain.head_hash,
             hash=event_hash(chain.head_hash, body),
@@ -125,8 +126,8 @@ class Writer:
             other_claim_id=other_claim_id,
             created_at=now,
         )
+        _store(event)
         chain.head_seq, chain.head_hash = seq, event.hash
-        chain.save(update_fields=["head_seq", "head_hash"])
         self.events.append(event)
         return event
 
@@ -135,19 +136,11 @@ class Writer:
         self.skipped = True
 
 
-def lock_head(chains: QuerySet[AuditChain]) -> QuerySet[AuditChain]:
-    """The chain's head row, locked until the transaction ends: writers of one project
-    queue here, and each appends after the head the one before it left."""
-    return chains.select_for_update()
-
-
 @contextmanager
 def writing(project: Project) -> Iterator[Writer]:
     """One transaction that locks the chain head first and must append exactly one event."""
-    chains = apps.get_model(CHAIN_MODEL)._default_manager.filter(project_id=project.pk)
     with transaction.atomic():
-        chain = lock_head(chains).get()
-        chain.project = project  # the body names it: no need to read it again
+        chain = lock_head(project)
         writer = Writer(chain)
         yield writer
         count = len(writer.events)
@@ -158,6 +151,85 @@ def writing(project: Project) -> Iterator[Writer]:
             transaction.on_commit(partial(import_string(DELIVER), writer.events[0]))
     if writer.events and not transaction.get_connection().in_atomic_block:
         write_committed.set(True)  # the change is durable, whatever happens next
+
+
+# Every change's three statements, written by hand once per database: the head locked,
+# the event inserted, the head moved on. The ORM composed them anew for every change, at
+# more cost than running them (tests/test_audit.py holds them to what the ORM wrote).
+
+
+def lock_head(project: Project) -> AuditChain:
+    """The project's chain head, its row locked until the transaction ends: writers of one
+    project queue here, and each appends after the head the one before it left. (SQLite
+    has no row lock: its writers' ``BEGIN IMMEDIATE`` serialises them; see settings.)"""
+    model = apps.get_model(CHAIN_MODEL)
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(_head_sql(connection.vendor), [project.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise model.DoesNotExist("The project has no audit chain.")
+    pk, head_seq, head_hash, webhooks = row
+    values = [pk, project.pk, head_seq, head_hash, bool(webhooks)]  # SQLite's 0 or 1
+    chain: AuditChain = model.from_db(DEFAULT_DB_ALIAS, HEAD_FIELDS, values)
+    chain.project = project  # the body names it: no need to read it again
+    return chain
+
+
+def _store(event: AuditEvent) -> None:
+    """INSERT the new event and move the chain's head to it, in the head's transaction."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    ops = connection.ops
+    values: list[Any] = [
+        event.chain_id,
+        event.seq,
+        event.prev_hash,
+        event.hash,
+        event.body,
+        event.action,
+        event.actor_id,
+        event.article_id,
+        event.claim_id,
+        event.other_claim_id,
+        ops.adapt_datetimefield_value(event.created_at),
+    ]
+    insert, head = _event_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(insert, values)
+        (event.pk,) = cursor.fetchone()
+        cursor.execute(head, [event.seq, event.hash, event.chain_id])
+    event._state.adding, event._state.db = False, DEFAULT_DB_ALIAS
+
+
+HEAD_FIELDS = ["id", "project_id", "head_seq", "head_hash", "webhooks"]  # the model's order
+EVENT_COLUMNS = (
+    *("chain_id", "seq", "prev_hash", "hash", "body", "action", "actor_id"),
+    *("article_id", "claim_id", "other_claim_id", "created_at"),
+)
+
+
+@cache
+def _head_sql(vendor: str) -> str:
+    connection = connections[DEFAULT_DB_ALIAS]
+    q = connection.ops.quote_name
+    table = q(apps.get_model(CHAIN_MODEL)._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    columns = ", ".join(q(name) for name in HEAD_FIELDS if name != "project_id")
+    return f"SELECT {columns} FROM {table} WHERE {q('project_id')} = %s{lock}"
+
+
+@cache
+def _event_sql(vendor: str) -> tuple[str, str]:
+    """The event's INSERT (returning its id) and the head's UPDATE."""
+    q = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    events = q(apps.get_model(EVENT_MODEL)._meta.db_table)
+    chains = q(apps.get_model(CHAIN_MODEL)._meta.db_table)
+    columns = ", ".join(map(q, EVENT_COLUMNS))
+    slots = ", ".join(["%s"] * len(EVENT_COLUMNS))
+    return (
+        f"INSERT INTO {events} ({columns}) VALUES ({slots}) RETURNING {q('id')}",
+        f"UPDATE {chains} SET {q('head_seq')} = %s, {q('head_hash')} = %s WHERE {q('id')} = %s",
+    )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 
 from claims import recurring
 from claims.log.chain import lock_head
-from claims.models import Article, AuditChain, ClaimLink, Project
+from claims.models import Article, ClaimLink, Project
 from claims.progress import Progress
 
 
@@ -32,7 +32,7 @@ from claims.progress import Progress
 def locked(project: Project) -> Iterator[QuerySet[Article]]:
     """A transaction holding the project's chain head; the project's articles."""
     with transaction.atomic():
-        lock_head(AuditChain.objects.filter(project=project)).get()
+        lock_head(project)
         yield Article.objects.filter(project=project)
 
 
