@@ -422,6 +422,29 @@ def test_a_change_to_nothing_searched_leaves_the_claims_rows_alone(
     assert len(rows()) == 2 and found(me, "radar") == []
 
 
+def test_evidence_without_text_leaves_the_claims_rows_alone(
+    corpus: dict[str, Claim], project: Project, bob: Any, carol: Any
+) -> None:
+    """A link alone (no title, quote or note) holds nothing searched: adding or deleting
+    it does not rebuild the claim's rows (migration 0024), and every search, a blind
+    project's included, finds what it found; evidence with text does rebuild them."""
+    claim = by_word(corpus, "Zapad")
+    me, carols = Member(bob, project, Role.ANALYST), Member(carol, project, Role.ANALYST)
+    by_word(corpus, "Tanks").set_verdict(me, "supported", rationale="Border cameras")
+    before = search_rows(claim)
+    link = claim.add_evidence(me, url="https://example.org/zapad", stance="supports")
+    assert search_rows(claim) == before
+    Project.objects.filter(pk=project.pk).update(blind=True)
+    blind = Member(bob, Project.objects.get(pk=project.pk), Role.ANALYST)
+    assert found(blind, "zapad") == found(me, "zapad") == [claim.pk]
+    run("DELETE FROM claims_evidence WHERE id = %s", [link.pk])
+    assert search_rows(claim) == before
+    claim.add_evidence(carols, url="https://example.org/r", stance="supports", title="Drone log")
+    assert search_rows(claim) != before
+    assert found(carols, "drone") == [claim.pk] and found(me, "drone") == [claim.pk]
+    assert found(blind, "drone") == []
+
+
 def test_a_claim_block_or_citation_update_of_nothing_searched_leaves_the_rows_alone(
     corpus: dict[str, Claim], project: Project, bob: Any
 ) -> None:
