@@ -386,20 +386,15 @@ def prune_exports() -> int:
     export names: a ``.part`` left by a worker that died writing it, a file whose job is
     gone. How many files were removed.
 
-    Runs when an export is written and with ``recover``, so that var/exports holds about
-    ``CLAIMS_EXPORT_KEEP_DAYS`` of exports, not every export ever made. A file just renamed
-    into place, whose job is not yet marked done, is younger than a day: it stays."""
+    Runs when an export is written and with ``manage.py recover_jobs``, so that
+    var/exports holds about ``CLAIMS_EXPORT_KEEP_DAYS`` of exports, not every export ever
+    made; an export someone looks at expires on its own (``expire_if_due``). A file just
+    renamed into place, whose job is not yet marked done, is younger than a day: it stays."""
     now = timezone.now()
-    cutoff = now - dt.timedelta(days=settings.CLAIMS_EXPORT_KEEP_DAYS)
     done = Job.objects.filter(kind=JobKind.EXPORT, status=JobStatus.DONE).defer("payload")
     removed = 0
-    for job in done.filter(finished_at__lt=cutoff).exclude(result__has_key="expired"):
-        # Said before the file goes: a download that finds no file meets a job saying why.
-        Job.objects.filter(pk=job.pk).update(result=(job.result or {}) | {"expired": True})
-        path = export_path(job)
-        if path.is_file():
-            path.unlink(missing_ok=True)
-            removed += 1
+    for job in done.filter(finished_at__lt=_kept_since(now)).exclude(result__has_key="expired"):
+        removed += _expire(job)
     folder = _exports_folder()
     if not folder.is_dir():
         return removed
@@ -420,10 +415,43 @@ def prune_exports() -> int:
     return removed
 
 
-def recover() -> int:
+def _kept_since(now: dt.datetime) -> dt.datetime:
+    """Exports finished before this have expired."""
+    return now - dt.timedelta(days=settings.CLAIMS_EXPORT_KEEP_DAYS)
+
+
+def _expire(job: Job) -> int:
+    """Mark a finished export expired, then remove its file: 1 if there was one."""
+    # Said before the file goes: a download that finds no file meets a job saying why.
+    job.result = (job.result or {}) | {"expired": True}
+    Job.objects.filter(pk=job.pk).update(result=job.result)
+    path = export_path(job)
+    if path.is_file():
+        path.unlink(missing_ok=True)
+        return 1
+    return 0
+
+
+def expire_if_due(job: Job) -> Job:
+    """The job, its export expired first if it is older than ``CLAIMS_EXPORT_KEEP_DAYS``
+    and not yet marked so: what its page and its download say when someone looks, without
+    reading every other export (``prune_exports``) on each second's poll."""
+    if (
+        job.kind == JobKind.EXPORT
+        and job.status == JobStatus.DONE
+        and job.finished_at is not None
+        and job.finished_at < _kept_since(timezone.now())
+        and not export_expired(job)
+    ):
+        _expire(job)
+    return job
+
+
+def recover(*, prune: bool = True) -> int:
     """Jobs whose worker died: queued again, or failed after their last attempt; webhook
     deliveries whose worker died sending them: queued again (``webhooks.overdue``). How
-    many. Expired export files are removed on the way (``prune_exports``)."""
+    many. Expired export files are removed on the way (``prune_exports``) unless ``prune``
+    is false: a job's page polls every second, and looks after its own export's expiry."""
     count = 0
     for job in Job.objects.stale():
         still = Job.objects.filter(
@@ -448,7 +476,8 @@ def recover() -> int:
         if webhooks.again(delivery):
             deliver.enqueue(delivery.pk)
             count += 1
-    prune_exports()
+    if prune:
+        prune_exports()
     return count
 
 

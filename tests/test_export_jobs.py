@@ -285,6 +285,26 @@ def test_an_export_file_expires_after_the_keep_days_and_its_page_says_so(
     assert client.get(url("job-download", recent.pk)).status_code == 200
 
 
+def test_looking_at_one_export_expires_it_alone_and_its_download_says_so(
+    tagged: Any, rita: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A job's page polls every second: it expires its own export when that is past its
+    days, and reads no other (pruning all of them is for new exports and recover_jobs)."""
+    client = client_for(rita)
+    looked_at = finished_export(client, django_capture_on_commit_callbacks)
+    other = finished_export(client, django_capture_on_commit_callbacks)
+    finished_days_ago(looked_at, 8)  # the default keeps a week
+    finished_days_ago(other, 8)
+    page = client.get(url("job-detail", looked_at.pk), headers=HTMX_HEADERS).content.decode()
+    assert "the file has expired" in page and not tasks.export_path(looked_at).exists()
+    other.refresh_from_db()
+    assert not tasks.export_expired(other) and tasks.export_path(other).is_file()
+    # Its download, looked at first, is gone as its page would say.
+    assert client.get(url("job-download", other.pk)).status_code == 410
+    other.refresh_from_db()
+    assert tasks.export_expired(other) and not tasks.export_path(other).exists()
+
+
 def test_a_new_export_removes_the_expired_ones(
     tagged: Any, rita: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

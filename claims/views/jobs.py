@@ -22,9 +22,10 @@ from claims.models import Job, JobKind, JobStatus, Member, Role
 def job_detail(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse:
     member = member_for(request, slug)
     # A job whose worker died is run again or reported failed here: polling is how anyone
-    # comes to look at it (claims.tasks.recover).
-    tasks.recover()
-    job = _job(member, job_id)
+    # comes to look at it (claims.tasks.recover). An export past its days expires as it is
+    # looked at; the other exports are pruned as new ones are written.
+    tasks.recover(prune=False)
+    job = tasks.expire_if_due(_job(member, job_id))
     context = {"project": member.project, "job": job, "member": member}
     partial = "job-status" if request.htmx else ""
     return respond(request, "claims/job_detail.html", context, partial=partial)
@@ -36,7 +37,7 @@ def job_download(request: AuthedRequest, slug: str, job_id: int) -> HttpResponse
     """The file of a finished audit export job: for whoever may export (reviewers and
     admins), and only their own job unless they are an admin, as its page."""
     member = member_for(request, slug, Role.REVIEWER)
-    job = _job(member, job_id)
+    job = tasks.expire_if_due(_job(member, job_id))
     if job.kind != JobKind.EXPORT or job.status != JobStatus.DONE:
         raise Http404("This job has no file to download.")
     path = tasks.export_path(job)

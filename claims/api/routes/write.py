@@ -413,9 +413,10 @@ def job_detail(request: HttpRequest, slug: str = slug_param(), job_id: int = id_
     imported article or the export's file, or why it failed. One's own jobs (admins:
     anyone's in the project)."""
     member = auth.member(request, slug)
-    # A job whose worker died is run again or reported failed when someone looks at it.
-    tasks.recover()
-    return _job(_own_job(member, job_id))
+    # A job whose worker died is run again or reported failed when someone looks at it;
+    # an export past its days expires then (as the browser's page).
+    tasks.recover(prune=False)
+    return _job(tasks.expire_if_due(_own_job(member, job_id)))
 
 
 @router.get(
@@ -428,7 +429,7 @@ def job_file(request: HttpRequest, slug: str = slug_param(), job_id: int = id_pa
     for reviewers and admins, one's own export (admins: anyone's). 410 once the file has
     expired (kept ``CLAIMS_EXPORT_KEEP_DAYS``): start a new export."""
     member = auth.member(request, slug, Role.REVIEWER)
-    job = _own_job(member, job_id)
+    job = tasks.expire_if_due(_own_job(member, job_id))
     if job.kind != JobKind.EXPORT or job.status != JobStatus.DONE:
         raise Http404("This job has no file to download.")
     path = tasks.export_path(job)
