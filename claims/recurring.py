@@ -138,7 +138,8 @@ def index(project: Project, texts: Iterable[Text], store: Store = bulk_insert) -
     store(ClaimTerm, TERM_FIELDS, rows)
 
 
-def _batches[T](values: Sequence[T]) -> Iterable[Sequence[T]]:
+def batches[T](values: Sequence[T]) -> Iterable[Sequence[T]]:
+    """``values`` in lists short enough for one ``IN (...)``."""
     for start in range(0, len(values), BATCH):
         yield values[start : start + BATCH]
 
@@ -151,10 +152,10 @@ def candidates(project: Project, article_id: int, texts: Sequence[Text]) -> dict
     words = {t.claim: t.words for t in texts}
     everything = sorted(set().union(*words.values())) if words else []
     common = set()
-    for batch in _batches(everything):
+    for batch in batches(everything):
         common.update(_common(project, article_id, batch))
     postings: dict[str, list[int]] = defaultdict(list)
-    for batch in _batches([w for w in everything if w not in common]):
+    for batch in batches([w for w in everything if w not in common]):
         for term, claim in _postings(project, article_id, batch):
             postings[term].append(claim)
     found: dict[int, list[int]] = {}
@@ -201,11 +202,11 @@ def texts_of(claim_ids: Iterable[int]) -> dict[int, str]:
     (each article read once, however many of its claims are asked for)."""
     ids = sorted(set(claim_ids))
     spans: list[tuple[int, int, int, int]] = []
-    for batch in _batches(ids):
+    for batch in batches(ids):
         spans += Claim.objects.filter(pk__in=batch).values_list("pk", "article_id", "start", "end")
     articles = sorted({article for _pk, article, _s, _e in spans})
     text: dict[int, str] = {}
-    for batch in _batches(articles):
+    for batch in batches(articles):
         text.update(Article.objects.filter(pk__in=batch).values_list("pk", "text"))
     return {pk: text[article][start:end] for pk, article, start, end in spans}
 
@@ -261,7 +262,7 @@ def reindex(
     claims, then index and propose for the reworded and added ones (``spans``, as
     ``propose`` takes them)."""
     gone = [*retired, *(pk for pk, _start, _end in spans)]
-    for batch in _batches(gone):
+    for batch in batches(gone):
         ClaimTerm.objects.filter(claim_id__in=batch).delete()
         ClaimLink.objects.filter(
             Q(claim_a_id__in=batch) | Q(claim_b_id__in=batch), state=LinkState.PROPOSED
@@ -276,6 +277,23 @@ def edited(project: Project, article: Article, claims: Sequence[Claim]) -> int:
     event (``claims.models.reindex_same_claims``); a claim a merge removed takes its words
     and proposals with it (the rows cascade)."""
     return reindex(project, article, [(c.pk, c.start, c.end) for c in claims], retired=())
+
+
+def stale_proposals(project: Project) -> list[int]:
+    """The project's proposals nobody has decided or reopened (version 0) that would not be
+    made today: a claim of the pair is retired, or the two texts no longer score
+    ``CUTOFF`` (a claim reworded, the scoring changed). Decided and reopened links, which
+    carry a reviewer's events, are never among them."""
+    untouched = ClaimLink.objects.filter(
+        claim_a__article__project=project, state=LinkState.PROPOSED, version=0
+    ).values_list("pk", "claim_a_id", "claim_b_id")
+    pairs = list(untouched)
+    text = texts_of({c for _pk, a, b in pairs for c in (a, b)})  # current claims only
+    return [
+        pk
+        for pk, a, b in pairs
+        if a not in text or b not in text or score(text[a], text[b]) < CUTOFF
+    ]
 
 
 def index_article(project: Project, article: Article) -> list[Text]:

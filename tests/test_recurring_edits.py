@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db.models import Q
+from django.utils import timezone
 
 from claims.log.revert import plan
 from claims.models import (
@@ -233,6 +234,43 @@ def test_the_backfill_is_idempotent_and_leaves_decided_links_alone(
     assert (index_rows(), link_rows()) == (terms, links)
     (rejected,) = ClaimLink.objects.filter(claim_a=energy, claim_b=claim)
     assert (rejected.state, rejected.version, rejected.decided_by) == ("rejected", 1, rita)
+
+
+def test_the_backfill_removes_proposals_nobody_decided_that_would_not_be_made_today(
+    project: Project, energy: Claim, alice: Any, rita: Any
+) -> None:
+    """Stale proposals (a pair that no longer scores, a claim retired) go; a real one, and
+    links a reviewer decided or reopened, stay. No event: proposals are derived data."""
+    text = ENERGY.replace("joined forces", "teamed up")
+    oil = make_article(project, text, filename="oil.txt", actor=alice).claims.order_by("start")[0]
+    trade = energy.article.claims.order_by("start")[1]
+    first, second = make_article(
+        project, HALVES, filename="halves.txt", actor=alice
+    ).claims.order_by("start")
+    real = link_rows()
+    assert real  # energy ~ oil
+    junk = ClaimLink.objects.create(claim_a=trade, claim_b=first, score=90)
+    reopened = ClaimLink.objects.create(claim_a=trade, claim_b=second, score=90, version=2)
+    rejected = ClaimLink.objects.create(
+        claim_a=first,
+        claim_b=second,
+        score=90,
+        state=LinkState.REJECTED,
+        version=1,
+        decided_by=rita,
+        decided_at=timezone.now(),
+    )
+    before = AuditEvent.objects.count()
+    out, _err = reindex("--project", project.slug)
+    assert not ClaimLink.objects.filter(pk=junk.pk).exists()
+    assert {reopened.pk, rejected.pk} <= set(ClaimLink.objects.values_list("pk", flat=True))
+    assert set(real) <= set(link_rows())
+    assert "1 stale proposals removed" in out
+    assert AuditEvent.objects.count() == before
+    # A claim retired since: its open proposals go too, on the next run.
+    Claim.objects.filter(pk=oil.pk).update(retired_in=1)
+    reindex("--project", project.slug)
+    assert not ClaimLink.objects.filter(Q(claim_a=oil) | Q(claim_b=oil), state="proposed").exists()
 
 
 def test_the_backfill_forgets_words_of_retired_claims(

@@ -4,7 +4,9 @@ Rebuild the recurring-claims index (``ClaimTerm``) and the proposals of existing
 (``claims.recurring``): articles imported before the index existed, or claims whose rows
 were lost. Each article's index rows are written afresh from its current claims, then
 each article's claims are proposed against every other article's. A proposal already
-made, confirmed or rejected stays as it is (``claimlink_once``), so a second run changes
+made, confirmed or rejected stays as it is (``claimlink_once``); last, the proposals
+nobody has decided that would not be made today (a claim retired or reworded, a pair
+that no longer scores: ``recurring.stale_proposals``) are removed. A second run changes
 nothing. Derived data: no event.
 
 Each article is one short transaction that holds the project's chain head, as an import
@@ -24,7 +26,7 @@ from django.db.models import QuerySet
 
 from claims import recurring
 from claims.log.chain import lock_head
-from claims.models import Article, ClaimLink, Project
+from claims.models import Article, ClaimLink, LinkState, Project
 from claims.progress import Progress
 
 
@@ -69,7 +71,12 @@ class Command(BaseCommand):
                 with locked(project) as article:
                     recurring.match(project, article.get(pk=pk), texts[pk])
                 progress.advance(note="proposals")
+        added = links.count() - before
+        with locked(project):
+            stale = recurring.stale_proposals(project)
+            for batch in recurring.batches(stale):
+                ClaimLink.objects.filter(pk__in=batch, state=LinkState.PROPOSED, version=0).delete()
         self.stdout.write(
             f"{project.slug}: {len(ids)} articles, {claims} claims indexed, "
-            f"{links.count() - before} proposals added"
+            f"{added} proposals added, {len(stale)} stale proposals removed"
         )
