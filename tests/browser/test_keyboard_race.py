@@ -160,3 +160,28 @@ def test_keys_pressed_while_a_verdict_saves_move_on_once_it_is_saved(
     expect(panel.locator("#verdict-h")).to_have_text("Your verdict")
     assert verdicts_of(bob) == {first.pk: ("disputed", 1)}
     assert page.evaluate("() => window.raceWatch.oobErrors") == 0
+
+
+@pytest.mark.browser
+def test_a_step_kept_while_the_text_settles_is_taken_when_it_has_settled(
+    login_as: Callable[[Any], Page], sample_article: Article, bob: Any
+) -> None:
+    """`j` pressed while part of the text is still settling is kept, and taken once that
+    is over, even when no request or settle event follows to say so: under load, CI once
+    saw the last event come while a class was still in place, and `j` stop for good."""
+    claims = list(sample_article.claims.order_by("start"))
+    page = login_as(bob)
+    page.goto(article_path(sample_article, claims[0]))
+    settled(page)
+    panel = page.locator("#claim-panel")
+    expect(panel).to_have_attribute("data-claim", str(claims[0].pk))
+    # A claim of the text looks as if it were still settling: keys wait for it.
+    page.evaluate("() => document.querySelector('.reading a.claim').classList.add('htmx-settling')")
+    page.keyboard.press("j")
+    page.wait_for_timeout(300)
+    expect(panel).to_have_attribute("data-claim", str(claims[0].pk))
+    # It settles without an htmx event: the kept step is taken all the same.
+    page.evaluate(
+        "() => document.querySelector('.reading a.claim').classList.remove('htmx-settling')"
+    )
+    expect(panel).to_have_attribute("data-claim", str(claims[1].pk))

@@ -96,8 +96,22 @@ const keysUI = Object.freeze({
     });
   });
 
+  // Kept steps run once nothing is in the way: after the request or settle that ended
+  // it, and, should that event come before the last class is gone (under load, CI once
+  // saw `j` stop for good halfway through a long article), at the next look 50 ms on.
+  let lookAgain = null;
+
   function runQueuedSteps() {
-    if (queuedSteps === 0 || busy()) return;
+    if (queuedSteps === 0) return;
+    if (busy()) {
+      if (lookAgain === null) {
+        lookAgain = window.setTimeout(function () {
+          lookAgain = null;
+          runQueuedSteps();
+        }, 50);
+      }
+      return;
+    }
     const steps = queuedSteps;
     queuedSteps = 0;
     move(steps);
@@ -126,6 +140,7 @@ const keysUI = Object.freeze({
   function move(step) {
     if (busy()) {
       queuedSteps += step;
+      runQueuedSteps(); // looks again until nothing is in the way
       return;
     }
     const claims = visibleClaims();
