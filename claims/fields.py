@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.forms.renderers import TemplatesSetting
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 
 
@@ -87,6 +88,10 @@ def _frozen(value: Any) -> Any:
         return ("l", *(_frozen(item) for item in value))
     if kind in _TYPED:
         return (kind, value)
+    if isinstance(value, Promise):
+        # A lazy text (Django's blank choice, a translated label) renders as it reads now:
+        # a plain or a safe string, told apart as any other.
+        return _frozen(str(value))
     raise _Unfit
 
 

@@ -29,15 +29,19 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.functional import Promise, lazy
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 from claims import access
 from claims.fields import FormRenderer
-from claims.forms import VerdictForm
+from claims.forms import EvidenceForm, VerdictForm
 from claims.http import MAX_ID
 from claims.models import AuditEvent, Claim, Evidence, Project, Role
 from tests.base import HTMX, client_for, html, url
 from tests.factories import add_member, make_article, make_user
+
+lazy_safe = lazy(mark_safe, SafeString)
 
 
 def post_verdict(client: Client, claim: Claim, version: int, status: str = "supported") -> Any:
@@ -413,6 +417,39 @@ def test_widgets_render_the_same_from_the_cache(monkeypatch: Any) -> None:
     assert renderer.render(template, one_point_o).strip() == 'required="1.0"'
     safe = {"widget": {"name": "x", "value": None, "attrs": {"title": SafeString("<b>")}}}
     plain = {"widget": {"name": "x", "value": None, "attrs": {"title": "<b>"}}}
+    assert renderer.render(template, safe) != renderer.render(template, plain)
+
+
+def test_a_select_with_a_lazy_label_renders_from_the_cache(monkeypatch: Any) -> None:
+    """The evidence form's stance list starts with Django's lazily translated blank choice:
+    its markup is kept like any other's, and written with the label as it reads now."""
+    renderer = FormRenderer()
+
+    def stance() -> str:
+        return str(EvidenceForm(renderer=renderer)["stance"])
+
+    (_blank, label), *_choices = EvidenceForm()["stance"].field.choices
+    assert isinstance(label, Promise)
+
+    first = stance()
+    rendered: list[str] = []
+    through_templates = BaseRenderer.render
+    monkeypatch.setattr(
+        BaseRenderer,
+        "render",
+        lambda self, name, *args, **kw: (
+            rendered.append(name) or through_templates(self, name, *args, **kw)
+        ),
+    )
+    assert stance() == first
+    assert rendered == []
+    (blank,) = html(first).select("option", value="")
+    assert blank.content() == str(label)
+    lazy = {"widget": {"name": "x", "value": None, "attrs": {"title": gettext_lazy("<b>")}}}
+    plain = {"widget": {"name": "x", "value": None, "attrs": {"title": "<b>"}}}
+    template = "django/forms/widgets/attrs.html"
+    assert renderer.render(template, lazy) == renderer.render(template, plain)
+    safe = {"widget": {"name": "x", "value": None, "attrs": {"title": lazy_safe("<b>")}}}
     assert renderer.render(template, safe) != renderer.render(template, plain)
 
 
