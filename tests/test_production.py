@@ -59,6 +59,39 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     assert "Set SECRET_KEY" in result.stderr
 
 
+def test_the_wsgi_module_loads_the_urls_and_templates_before_any_request() -> None:
+    """gunicorn loads ``claims.wsgi`` once, before it forks its workers: what that loads is
+    shared by them and costs no request. The URLs (with the API's schemas) took half a
+    second of each worker's first request, and each template its first render."""
+    script = """
+import json, sys
+import claims.wsgi
+from django.template import engines
+from django.urls import get_resolver
+loader = engines["django"].engine.template_loaders[0]
+print(json.dumps({
+    "api": "claims.api.v1" in sys.modules,
+    "reverse": bool(get_resolver()._reverse_dict),
+    "templates": sorted(key.split("#")[0] for key in loader.get_template_cache),
+}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["api"] and loaded["reverse"]
+    ours = sorted(
+        str(path.relative_to(ROOT / "templates")) for path in (ROOT / "templates").rglob("*.html")
+    )
+    assert set(ours) <= set(loaded["templates"])
+
+
 def test_security_headers_on_every_page(db: Any) -> None:
     response = Client().get(reverse("login"))
     csp = response["Content-Security-Policy"]
