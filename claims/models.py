@@ -684,9 +684,23 @@ class Claim(models.Model):
     revised_in = models.PositiveIntegerField(null=True, blank=True)
     revised_at = models.DateTimeField(null=True, blank=True)
     wording_before = models.TextField(blank=True)
-    # When evidence was last added, removed or restored: a verdict given before it has
-    # new evidence to look at.
+    # When evidence was last added, removed or restored, and by whom: a verdict given before
+    # then has new evidence to look at, unless its own analyst made that change (they have
+    # seen the claim's evidence as it stands). Nobody (null) for what no one person did: a
+    # page the re-check found changed, a merge, the same claim's verdict elsewhere by
+    # someone who has none here, rows from before this was kept.
     evidence_changed_at = models.DateTimeField(null=True, blank=True)
+    # Not checked by the database, nor indexed: an import's claims would each queue a check
+    # (as 0018 and 0022 say), and Django's collector clears it when a user is deleted.
+    evidence_changed_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     objects = CurrentClaimManager()
     all_objects = ClaimQuerySet.as_manager()
@@ -837,7 +851,7 @@ class Claim(models.Model):
             assessment.assign(wanted)
             assessment.version += 1
             assessment.save()
-            flag_same_claims(self)
+            flag_same_claims(self, actor)
             if wanted is None:
                 action = kind.actions.cleared
             else:
@@ -940,7 +954,9 @@ class Claim(models.Model):
                 end=claim.end,
                 section=claim.section,
                 sentence=claim.sentence,
-                evidence_changed_at=claim.evidence_changed_at,  # its evidence is copied too
+                # Its evidence is copied too, and is as new to its verdicts as to the left's.
+                evidence_changed_at=claim.evidence_changed_at,
+                evidence_changed_by_id=claim.evidence_changed_by_id,
             )
             right.citations.set(claim.citations.all())
             claim.end, claim.version = left_end, claim.version + 1
@@ -1017,10 +1033,13 @@ class Claim(models.Model):
             other_id = other.pk
             other.delete()  # its number goes with it: numbers never shift
             claim.end, claim.version = other.end, claim.version + 1
-            if moved:  # evidence the kept verdicts were not given on: as new as it is here
-                changes = [claim.evidence_changed_at, other.evidence_changed_at]
-                claim.evidence_changed_at = max((c for c in changes if c), default=None)
-            claim.save(update_fields=["end", "version", "evidence_changed_at"])
+            moved_at = other.evidence_changed_at
+            if moved and moved_at and (claim.evidence_changed_at or moved_at) <= moved_at:
+                # Evidence the kept verdicts were not given on, as new as it is here, and
+                # new to each of them: its change was made on another claim.
+                claim.evidence_changed_at, claim.evidence_changed_by = moved_at, None
+            changed = ["evidence_changed_at", "evidence_changed_by"]
+            claim.save(update_fields=["end", "version", *changed])
             reindex_same_claims(project, claim)
             writer.append(
                 action=Action.CLAIM_MERGED,
@@ -1213,7 +1232,7 @@ class Claim(models.Model):
                     raise
                 writer.skip()
                 return earlier
-            self.evidence_changed()
+            self.evidence_changed(user)
             transaction.on_commit(functools.partial(snapshot_later, evidence.pk), robust=True)
             writer.append(
                 action=Action.EVIDENCE_ADDED,
@@ -1225,11 +1244,19 @@ class Claim(models.Model):
             )
         return evidence
 
-    def evidence_changed(self) -> None:
+    @property
+    def evidence_clock(self) -> tuple[dt.datetime | None, int | None]:
+        """When the claim's evidence last changed, and by whom (a user's id, or None)."""
+        return self.evidence_changed_at, self.evidence_changed_by_id
+
+    def evidence_changed(self, by: Any) -> None:
         """Evidence on this claim was added, removed or restored (in that change's
-        transaction): every verdict given before now has new evidence to look at."""
-        self.evidence_changed_at = timezone.now()
-        Claim.all_objects.filter(pk=self.pk).update(evidence_changed_at=self.evidence_changed_at)
+        transaction), by user ``by`` (None: by no one person): every verdict given before
+        now but ``by``'s own has new evidence to look at."""
+        self.evidence_changed_at, self.evidence_changed_by = timezone.now(), by
+        Claim.all_objects.filter(pk=self.pk).update(
+            evidence_changed_at=self.evidence_changed_at, evidence_changed_by=by
+        )
 
 
 SEPARATOR = re.compile(r"[\s,;:]*(?:(?:and|but|whereas|so|yet)\s+)?", re.IGNORECASE)
@@ -1531,7 +1558,7 @@ class Evidence(models.Model):
             else:
                 self.removed_at, self.removed_by = None, None
             self.save(update_fields=["removed_at", "removed_by"])
-            claim.evidence_changed()
+            claim.evidence_changed(user)
             writer.append(
                 action=Action.EVIDENCE_REMOVED if removed else Action.EVIDENCE_RESTORED,
                 actor=user,
@@ -1767,11 +1794,12 @@ LINK_ACTIONS = {
 }
 
 
-def flag_same_claims(claim: Claim) -> None:
-    """A verdict or ruling on ``claim`` changed (in that change's transaction): the same
-    claim confirmed in other articles comes due for re-check there, as new evidence makes
-    it (``claims.recheck``: a verdict given before ``evidence_changed_at`` is due), for what
-    was said on its twin is evidence about it. One UPDATE; nothing when it has no link.
+def flag_same_claims(claim: Claim, by: Any) -> None:
+    """User ``by``'s verdict or ruling on ``claim`` changed (in that change's transaction):
+    the same claim confirmed in other articles comes due for re-check there, as new
+    evidence makes it (``claims.recheck``: a verdict given before ``evidence_changed_at``
+    is due, but ``by``'s own, who knows what they said), for what was said on its twin is
+    evidence about it. One UPDATE; nothing when it has no link.
 
     The twins are one UNION of the link's two sides, which each database reads through the
     links' indexes and then the claims' primary key: ``pk IN (...) OR pk IN (...)`` made
@@ -1782,7 +1810,7 @@ def flag_same_claims(claim: Claim) -> None:
     confirmed = LinkState.CONFIRMED.value
     with connection.cursor() as cursor:
         cursor.execute(
-            _flag_sql(connection.vendor), [now, confirmed, claim.pk, confirmed, claim.pk]
+            _flag_sql(connection.vendor), [now, by.pk, confirmed, claim.pk, confirmed, claim.pk]
         )
 
 
@@ -1791,9 +1819,10 @@ def _flag_sql(vendor: str) -> str:
     """``flag_same_claims``'s UPDATE on this database."""
     q = connection.ops.quote_name
     claims, links = q(Claim._meta.db_table), q(ClaimLink._meta.db_table)
-    column, a, b, state = map(q, ("evidence_changed_at", "claim_a_id", "claim_b_id", "state"))
+    at, by = q("evidence_changed_at"), q("evidence_changed_by_id")
+    a, b, state = map(q, ("claim_a_id", "claim_b_id", "state"))
     return (
-        f"UPDATE {claims} SET {column} = %s WHERE {q('id')} IN ("
+        f"UPDATE {claims} SET {at} = %s, {by} = %s WHERE {q('id')} IN ("
         f"SELECT {b} FROM {links} WHERE {state} = %s AND {a} = %s"
         f" UNION SELECT {a} FROM {links} WHERE {state} = %s AND {b} = %s)"
     )
@@ -2308,7 +2337,7 @@ class EvidenceSnapshot(models.Model):
             if not observed.flagged or last_read is None:
                 writer.skip()  # a check that changes nothing anyone is asked to do
                 return observed
-            claim.evidence_changed()
+            claim.evidence_changed(None)
             writer.append(
                 action=Action.EVIDENCE_PAGE_CHANGED,
                 actor=None,  # the scheduled re-check, not a person

@@ -193,6 +193,8 @@ def claim_views(article: Article, member: Member, claims: list[Claim]) -> list[C
                 recheck_by=recheck_by,
                 freshness=freshness,
                 evidence_changed_at=claim.evidence_changed_at,
+                evidence_changed_by=claim.evidence_changed_by_id,
+                analyst=me,
                 revised_at=claim.revised_at,
                 today=today,
             )

@@ -4,7 +4,8 @@ A verdict stays fresh for as long as its project says for its status (``Freshnes
 counted from when its analyst last stood by it (``Verdict.checked_at``: given, changed or
 confirmed); an analyst's own "re-check by" date overrides that for their verdict until
 they next stand by it. New evidence on the claim, or a new wording of it, since then
-makes it due at once.
+makes it due at once; evidence is not new to the analyst who changed it last (they added
+the link for their verdict, or looked at the evidence as it stands to remove one).
 
 ``due()`` decides for one verdict, in plain values (pure: the clock is an argument).
 ``due_on()`` says the same in SQL, so that a project's due verdicts are found, ordered and
@@ -120,6 +121,8 @@ def due(
     recheck_by: dt.date | None,
     freshness: Freshness,
     evidence_changed_at: dt.datetime | None,
+    evidence_changed_by: int | None,
+    analyst: int,
     revised_at: dt.datetime | None,
     today: dt.date,
 ) -> Due:
@@ -144,7 +147,11 @@ def due(
         dates.append(by_date)
         if by_date <= today:
             reasons.append(date_reason)
-    if evidence_changed_at is not None and evidence_changed_at > checked_at:
+    if (
+        evidence_changed_at is not None
+        and evidence_changed_at > checked_at
+        and evidence_changed_by != analyst
+    ):
         dates.append(local_day(evidence_changed_at))
         reasons.append(Reason.NEW_EVIDENCE)
     if revised_at is not None and revised_at > checked_at:
@@ -161,6 +168,8 @@ def verdict_due(verdict: Any, claim: Any, freshness: Freshness, today: dt.date) 
         recheck_by=verdict.recheck_by,
         freshness=freshness,
         evidence_changed_at=claim.evidence_changed_at,
+        evidence_changed_by=claim.evidence_changed_by_id,
+        analyst=verdict.analyst_id,
         revised_at=claim.revised_at,
         today=today,
     )
@@ -226,7 +235,7 @@ def due_on(freshness: Freshness) -> Least:
     )
     evidence = Case(
         When(
-            claim__evidence_changed_at__gt=checked,
+            Q(claim__evidence_changed_at__gt=checked) & ~Q(claim__evidence_changed_by=F("analyst")),
             then=LocalDay(F("claim__evidence_changed_at")),
         ),
         default=Value(NEVER),
@@ -279,6 +288,8 @@ DETAILS = (
     "claim__ordinal",
     "claim__section",
     "claim__evidence_changed_at",
+    "claim__evidence_changed_by",
+    "analyst_id",
     "claim__revised_at",
     "claim__article_id",
     "claim__article__title",
@@ -344,6 +355,8 @@ def rows(page: Iterable[tuple[int, dt.date]], freshness: Freshness, today: dt.da
                     recheck_by=v["recheck_by"],
                     freshness=freshness,
                     evidence_changed_at=v["claim__evidence_changed_at"],
+                    evidence_changed_by=v["claim__evidence_changed_by"],
+                    analyst=v["analyst_id"],
                     revised_at=v["claim__revised_at"],
                     today=today,
                 ),
@@ -360,6 +373,7 @@ def new_evidence_since(claim_ids: Iterable[int]) -> set[tuple[int, str]]:
         Verdict.objects.filter(
             claim_id__in=list(claim_ids), claim__evidence_changed_at__gt=F("checked_at")
         )
+        .exclude(claim__evidence_changed_by=F("analyst"))
         .exclude(status="")
         .values_list("claim_id", "analyst__username")
     )

@@ -263,15 +263,15 @@ def evidence_changed(
     member: Member,
     filters: reading.Filters,
     *,
-    since: dt.datetime | None = None,
+    since: tuple[dt.datetime | None, int | None] = (None, None),
     changed: bool = True,
     **extra: Any,
 ) -> dict[str, Any]:
     """What adding or removing evidence changes on the screen: the claim's evidence with a
     new form (or a refused one as typed: ``extra``), the recent history, and whether the
-    member's own verdict came due by the change (``due_changed``: ``since`` is the claim's
-    ``evidence_changed_at`` before it; nothing ``changed`` when it was refused), for its
-    re-check line and the claim's highlight. Three queries, four when it came due."""
+    change made the member's own verdict due or not due (``due_changed``: ``since`` is the
+    claim's ``evidence_clock`` before it; nothing ``changed`` when it was refused), for its
+    re-check line and the claim's highlight. Three queries, four when that changed."""
     view = reading.claim_view(claim, access.claim_verdicts(claim), member, cited=False)
     context = {
         "member": member,
@@ -294,7 +294,9 @@ def evidence_changed(
             checked_at=mine.checked_at,
             recheck_by=mine.recheck_by,
             freshness=recheck.Freshness.of(member.project),
-            evidence_changed_at=since,
+            evidence_changed_at=since[0],
+            evidence_changed_by=since[1],
+            analyst=member.user.pk,
             revised_at=claim.revised_at,
             today=timezone.localdate(),
         )

@@ -28,6 +28,7 @@ from tests.factories import add_member, make_article, make_project, make_user
 UTC = dt.UTC
 TODAY = dt.date(2026, 7, 1)
 JAN_1 = dt.datetime(2026, 1, 1, 9, 30, tzinfo=UTC)
+ANALYST = 7  # the verdict's analyst, by id
 
 
 def due_of(status: str = "supported", **given: Any) -> Due:
@@ -38,6 +39,8 @@ def due_of(status: str = "supported", **given: Any) -> Due:
         "recheck_by": None,
         "freshness": Freshness(),
         "evidence_changed_at": None,
+        "evidence_changed_by": None,
+        "analyst": ANALYST,
         "revised_at": None,
         "today": TODAY,
     }
@@ -89,6 +92,15 @@ def test_new_evidence_makes_a_verdict_due_at_once() -> None:
     assert found == Due(dt.date(2026, 3, 5), (Reason.NEW_EVIDENCE,), dt.date(2026, 6, 30))
     assert found.new_evidence
     assert found.explained == ["new evidence since your verdict"]
+
+
+def test_evidence_is_new_to_every_analyst_but_the_one_who_changed_it() -> None:
+    later = dt.datetime(2026, 3, 4, 12, tzinfo=UTC)
+    today = dt.date(2026, 3, 5)
+    assert due_of(evidence_changed_at=later, evidence_changed_by=ANALYST + 1, today=today).is_due
+    assert due_of(evidence_changed_at=later, evidence_changed_by=None, today=today).is_due
+    own = due_of(evidence_changed_at=later, evidence_changed_by=ANALYST, today=today)
+    assert not own.is_due and own == due_of(today=today)
 
 
 def test_evidence_changed_before_the_verdict_was_given_is_not_new() -> None:
@@ -168,6 +180,8 @@ def sql_agrees_with_python(project: Project, bob: Any, carol: Any, freshness: Fr
     spent = Verdict.objects.get(claim=claims[1], analyst=carol)
     set_row(spent, recheck_by=timezone.localdate() - 200 * day)  # before it was checked
     set_claim(claims[2], evidence_changed_at=now - 60 * day)
+    # Changed by bob: new to carol's verdict there, not to bob's.
+    set_claim(claims[1], evidence_changed_at=now - 20 * day, evidence_changed_by=bob)
     set_claim(claims[3], revised_at=now - 5 * day)
     claims[3].clear_verdict(carol, expected_version=1)
 
@@ -190,12 +204,12 @@ def rows_of(project: Project) -> Any:
 
 
 def test_a_page_of_the_due_is_three_queries_however_many_verdicts(
-    project: Project, bob: Any, django_assert_num_queries: Any
+    project: Project, bob: Any, carol: Any, django_assert_num_queries: Any
 ) -> None:
     text = "Sized\n\n" + " ".join(f"Claim {i} holds." for i in range(30)) + "\n"
     for claim in make_article(project, text).claims.all():
         claim.set_verdict(bob, "supported")
-        claim.add_evidence(bob, url="https://example.org/e", stance="context")
+        claim.add_evidence(carol, url="https://example.org/e", stance="context")
     Verdict.objects.update(checked_at=timezone.now() - dt.timedelta(days=1))
     found = recheck.coming_due(rows_of(project), Freshness(), timezone.localdate())
     with django_assert_num_queries(3):  # how many; a page of ids; what the page shows
@@ -336,10 +350,52 @@ def test_adding_removing_and_restoring_evidence_reopens_the_verdicts_given_befor
     claim.set_verdict(bob, "disputed", expected_version=2)  # changing it is looking again
     assert not new_evidence(bob)
     claim.set_verdict(carol, "disputed")
-    evidence.restore(carol)
-    assert new_evidence(bob) and new_evidence(carol)
+    evidence.restore(carol)  # new to bob; carol has seen the evidence she brought back
+    assert new_evidence(bob) and not new_evidence(carol)
     stamped = Claim.objects.get(pk=claim.pk).evidence_changed_at
     assert stamped is not None and stamped > Verdict.objects.get(analyst=carol).checked_at
+
+
+def test_evidence_an_analyst_changes_is_not_new_to_them(
+    project: Project, claim: Claim, bob: Any, carol: Any
+) -> None:
+    """Tagging a claim and then adding the evidence for it is the daily round: it must not
+    make the verdict just given due. The change is new to every other verdict before it,
+    and the analyst who made it has seen the claim's evidence as it now stands."""
+    freshness, today = Freshness.of(project), timezone.localdate()
+
+    def new_to() -> set[str]:
+        """Whose verdicts have new evidence: in Python, in the Due queue's SQL, and on the
+        consensus screen's flags, which must agree."""
+        fresh = Claim.objects.get(pk=claim.pk)
+        verdicts = Verdict.objects.filter(claim=claim).select_related("analyst")
+        python = {
+            v.analyst.username
+            for v in verdicts
+            if recheck.verdict_due(v, fresh, freshness, today).new_evidence
+        }
+        due_now = recheck.coming_due(recheck.project_verdicts(project), freshness, today)
+        sql = set(
+            Verdict.objects.filter(pk__in=[pk for pk, _on in due_now]).values_list(
+                "analyst__username", flat=True
+            )
+        )
+        flags = {name for _claim, name in recheck.new_evidence_since([claim.pk])}
+        assert python == sql == flags
+        return python
+
+    claim.set_verdict(bob, "supported")
+    claim.set_verdict(carol, "disputed")
+    bobs = claim.add_evidence(bob, url="https://example.org/a", stance="supports")
+    assert new_to() == {"carol"}
+    claim.confirm_verdict(carol, expected_version=1)
+    assert new_to() == set()
+    theirs = claim.add_evidence(carol, url="https://example.org/b", stance="contradicts")
+    assert new_to() == {"bob"}
+    bobs.remove(bob)  # bob looked at the evidence as it stands now
+    assert new_to() == {"carol"}
+    theirs.remove(carol)
+    assert new_to() == {"bob"}
 
 
 def test_a_split_copies_the_clocks_and_a_merge_keeps_the_newest_evidence(
@@ -354,12 +410,15 @@ def test_a_split_copies_the_clocks_and_a_merge_keeps_the_newest_evidence(
     copy = Verdict.objects.get(claim=right, analyst=bob)
     original = Verdict.objects.get(pk=verdict.pk)
     assert (copy.checked_at, copy.recheck_by) == (original.checked_at, original.recheck_by)
-    assert right.evidence_changed_at == Claim.objects.get(pk=left.pk).evidence_changed_at
+    left_clock = Claim.objects.get(pk=left.pk).evidence_clock
+    assert right.evidence_clock == left_clock and left_clock[1] == carol.pk
     added = right.add_evidence(carol, url="https://example.org/new", stance="supports")
     left.refresh_from_db()
     merged = left.merge_next(rita, expected_version=left.version)
-    assert merged.evidence_changed_at == Claim.objects.get(pk=merged.pk).evidence_changed_at
+    assert merged.evidence_clock == Claim.objects.get(pk=merged.pk).evidence_clock
     assert merged.evidence_changed_at >= added.added_at
+    # Moved from another claim: new to every verdict here, carol's too.
+    assert merged.evidence_changed_by is None
     assert integrity.verify_project(project).intact
 
 

@@ -451,6 +451,14 @@ def test_a_verdict_change_flags_the_confirmed_twin_for_recheck(
     assert second.evidence_changed_at is not None and second.evidence_changed_at > mine.checked_at
     due = verdict_due(mine, second, Freshness(), timezone.localdate())
     assert Reason.NEW_EVIDENCE in due.reasons
+    # carol's own verdict on the twin, given before: she knows what she said on the other.
+    hers = second.set_verdict(carol, "supported")
+    Verdict.objects.filter(pk=hers.pk).update(checked_at=mine.checked_at)
+    first.set_verdict(carol, "supported", expected_version=2)
+    second.refresh_from_db()
+    hers.refresh_from_db()
+    assert not verdict_due(hers, second, Freshness(), timezone.localdate()).new_evidence
+    assert verdict_due(mine, second, Freshness(), timezone.localdate()).new_evidence
 
 
 def test_the_flag_reaches_a_confirmed_twin_from_either_side_and_nothing_else(

@@ -97,8 +97,11 @@ def round_trip_queries(client: Client, claim: Claim) -> dict[str, int]:
     counts = {"panel": queries_of(lambda: client.get(url("claim-panel", claim.pk), **HTMX))}
     counts["verdict"] = queries_of(lambda: post_verdict(client, claim, 0))
     counts["verdict changed"] = queries_of(lambda: post_verdict(client, claim, 1, "disputed"))
-    # The first evidence after the verdict makes it due (its line and the highlight change);
-    # the second changes neither.
+    # Another analyst's evidence made the verdict due; the member's own evidence after it
+    # makes it not due (its line and the highlight change); the next changes neither.
+    other = claim.verdicts.exclude(analyst__username="bob").first()
+    assert other is not None
+    claim.add_evidence(other.analyst, url="https://example.org/theirs", stance="context")
     counts["evidence, due"] = queries_of(lambda: post_evidence(client, claim, "https://a.org"))
     counts["evidence"] = queries_of(lambda: post_evidence(client, claim, "https://b.org"))
     mine = Evidence.objects.filter(claim=claim, url="https://b.org").get()
@@ -172,25 +175,39 @@ def test_evidence_answers_with_its_section_and_the_history(claim: Claim, bob: An
     assert last_action() == "evidence.added"
 
 
-def test_evidence_that_makes_the_verdict_due_updates_its_line_and_highlight(
+def test_evidence_is_new_to_the_others_and_its_line_changes_when_it_comes_or_goes(
     claim: Claim, bob: Any, carol: Any
 ) -> None:
     claim.set_verdict(bob, "supported")
     client = client_for(bob)
-    content = post_evidence(client, claim, "https://example.org/new").content.decode()
-    tree = html(content)
-    due = tree.select("div", id="verdict-due", hx_swap_oob="true")
-    assert due and "new evidence since your verdict" in due[0].content()
-    (span,) = tree.select("a", id=f"claim-{claim.pk}", hx_swap_oob="true")
-    assert {"due", "selected", "v-supported"} <= set(span.classes())
-    # Already due for new evidence: more evidence changes neither.
-    again = post_evidence(client, claim, "https://example.org/more").content.decode()
-    assert 'id="verdict-due"' not in again and f'id="claim-{claim.pk}"' not in again
-    assert "https://example.org/new" in again and "https://example.org/more" in again
-    # Someone else's evidence makes it due for them too, on their next look.
+    # The daily round, a verdict and then the evidence for it: nothing comes due.
+    mine = post_evidence(client, claim, "https://example.org/mine").content.decode()
+    assert 'id="verdict-due"' not in mine and f'id="claim-{claim.pk}"' not in mine
+    assert not recheck_line(client, claim)
+    # Someone else's evidence makes bob's verdict due, as his panel says on his next look;
+    # carol's own verdict, given before it, is not due by her own evidence.
     claim.set_verdict(carol, "disputed")
     theirs = post_evidence(client_for(carol), claim, "https://example.org/c").content.decode()
-    assert 'id="verdict-due"' in theirs
+    assert 'id="verdict-due"' not in theirs
+    assert "new evidence since your verdict" in recheck_line(client, claim)
+    # bob adds evidence in turn, having seen the evidence as it stands: his verdict is not
+    # due any more, and the line and the highlight say so at once.
+    content = post_evidence(client, claim, "https://example.org/more").content.decode()
+    tree = html(content)
+    (due,) = tree.select("div", id="verdict-due", hx_swap_oob="true")
+    assert "new evidence" not in due.content()
+    (span,) = tree.select("a", id=f"claim-{claim.pk}", hx_swap_oob="true")
+    assert "due" not in span.classes() and {"selected", "v-supported"} <= set(span.classes())
+    # Nothing changed for bob by more of his own: neither is sent.
+    again = post_evidence(client, claim, "https://example.org/again").content.decode()
+    assert 'id="verdict-due"' not in again and f'id="claim-{claim.pk}"' not in again
+
+
+def recheck_line(client: Client, claim: Claim) -> str:
+    """What the member's panel says of their verdict's re-check: why it is due, if it is."""
+    panel = html(client.get(url("claim-panel", claim.pk), **HTMX))
+    lines = panel.select("p", class_="due-line")
+    return lines[0].content() if lines else ""
 
 
 def test_refused_evidence_comes_back_alone_as_typed(claim: Claim, bob: Any) -> None:

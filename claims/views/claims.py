@@ -193,7 +193,7 @@ def evidence_add(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespon
     form = EvidenceForm(request.POST)
     if not form.is_valid():
         return evidence_changed(request, member, claim, evidence_form=form, status=422)
-    since = claim.evidence_changed_at
+    since = claim.evidence_clock
     claim.add_evidence(member, **form.cleaned_data)
     return evidence_changed(request, member, claim, since=since, message="Evidence added.")
 
@@ -203,7 +203,7 @@ def evidence_add(request: AuthedRequest, slug: str, claim_id: int) -> HttpRespon
 def evidence_remove(request: AuthedRequest, slug: str, evidence_id: int) -> HttpResponse:
     member, evidence = evidence_for(request, slug, evidence_id, Role.ANALYST)
     claim = evidence.claim
-    since = claim.evidence_changed_at
+    since = claim.evidence_clock
     try:
         evidence.remove(member)
     except Conflict as conflict:
@@ -216,7 +216,7 @@ def evidence_changed(
     member: Member,
     claim: Claim,
     *,
-    since: dt.datetime | None = None,
+    since: tuple[dt.datetime | None, int | None] = (None, None),
     message: str = "",
     status: int = 200,
     **extra: Any,
