@@ -31,15 +31,20 @@ def production_env(**extra: str) -> dict[str, str]:
     )
 
 
-def test_production_settings_pass_the_deploy_check() -> None:
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+def python(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """This Python run in the checkout, by default with production settings."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=ROOT,
-        env=production_env(),
+        env=production_env() if env is None else env,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_production_settings_pass_the_deploy_check() -> None:
+    result = python("manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
@@ -47,14 +52,7 @@ def test_production_settings_pass_the_deploy_check() -> None:
 def test_production_refuses_to_start_without_a_secret_key() -> None:
     env = production_env()
     del env["SECRET_KEY"]
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = python("manage.py", "check", env=env)
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
 
@@ -75,14 +73,7 @@ print(json.dumps({
     "templates": sorted(key.split("#")[0] for key in loader.get_template_cache),
 }))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=production_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = python("-c", script)
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["api"] and loaded["reverse"]
@@ -277,14 +268,7 @@ def test_plain_http_on_loopback_behind_a_tls_proxy(tmp_path: Path) -> None:
     sent to HTTPS; the health check answers over plain HTTP."""
     env = production_env(SECURE_PROXY_SSL_HEADER="1", SQLITE_PATH=str(tmp_path / "db.sqlite3"))
     env["DJANGO_SETTINGS_MODULE"] = "claims.settings"
-    result = subprocess.run(
-        [sys.executable, "-c", BEHIND_A_PROXY],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = python("-c", BEHIND_A_PROXY, env=env)
     assert result.returncode == 0, result.stderr
     answers = json.loads(result.stdout.strip().splitlines()[-1])
     assert answers["direct"][:2] == [301, "https://claims.example.org/"]

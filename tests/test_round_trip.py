@@ -405,6 +405,18 @@ def test_a_session_ends_everywhere_at_log_out(bob: Any) -> None:
 # The widget cache of the form renderer ----------------------------------------------------
 
 
+def through_templates(monkeypatch: Any) -> list[str]:
+    """The names of the templates rendered from now on, instead of taken from the cache."""
+    rendered: list[str] = []
+    render = BaseRenderer.render
+    monkeypatch.setattr(
+        BaseRenderer,
+        "render",
+        lambda self, name, *args, **kw: rendered.append(name) or render(self, name, *args, **kw),
+    )
+    return rendered
+
+
 def test_widgets_render_the_same_from_the_cache(monkeypatch: Any) -> None:
     renderer = FormRenderer()
 
@@ -413,15 +425,7 @@ def test_widgets_render_the_same_from_the_cache(monkeypatch: Any) -> None:
         return str(form["status"]) + str(form["rationale"])
 
     first = buttons("supported", 1)
-    rendered: list[str] = []
-    through_templates = BaseRenderer.render
-    monkeypatch.setattr(
-        BaseRenderer,
-        "render",
-        lambda self, name, *args, **kw: (
-            rendered.append(name) or through_templates(self, name, *args, **kw)
-        ),
-    )
+    rendered = through_templates(monkeypatch)
     assert buttons("supported", 1) == first
     assert rendered == []  # the same widgets again: from the cache
     assert html(first).select("button", value="supported", aria_pressed="true")
@@ -452,15 +456,7 @@ def test_a_select_with_a_lazy_label_renders_from_the_cache(monkeypatch: Any) -> 
     assert isinstance(label, Promise)
 
     first = stance()
-    rendered: list[str] = []
-    through_templates = BaseRenderer.render
-    monkeypatch.setattr(
-        BaseRenderer,
-        "render",
-        lambda self, name, *args, **kw: (
-            rendered.append(name) or through_templates(self, name, *args, **kw)
-        ),
-    )
+    rendered = through_templates(monkeypatch)
     assert stance() == first
     assert rendered == []
     (blank,) = html(first).select("option", value="")
