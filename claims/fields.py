@@ -21,8 +21,10 @@ class BoundField(forms.BoundField):
     @property
     def optional(self) -> bool:
         """Whether a person may leave the field empty, which its label then says: it is not
-        required, and it is not a list whose every choice is a value (a role list)."""
-        if self.field.required:
+        required, and it is not a list whose every choice is a value (a role list). A
+        form of filters, every field of which is optional (``marks_optional = False``),
+        says it of none."""
+        if self.field.required or not getattr(self.form, "marks_optional", True):
             return False
         choices = getattr(self.field, "choices", None)
         return choices is None or any(value in ("", None) for value, _label in choices)

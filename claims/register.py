@@ -65,6 +65,8 @@ class BadCursor(ValueError):
 class RegisterForm(forms.Form):
     """The register's filters, as a GET form: every field optional, each checked."""
 
+    marks_optional = False  # every filter is: labels do not say it ten times
+
     q = forms.CharField(label="Search", required=False, max_length=search.QUERY_LIMIT, strip=True)
     verdict = forms.ChoiceField(label="My verdict", choices=VERDICTS, required=False)
     state = forms.ChoiceField(label="Consensus", choices=STATES, required=False)

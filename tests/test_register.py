@@ -239,6 +239,17 @@ def test_without_htmx_the_filters_are_a_plain_get_form(article: Any, bob: Any) -
     assert page.select("button", type="submit")
 
 
+def test_the_filters_do_not_each_say_they_are_optional(article: Any, alice: Any, bob: Any) -> None:
+    """Every filter is optional: its label says what it filters, without "(optional)",
+    which the forms that also have required fields keep (the import form's title)."""
+    (form,) = html(register(client_for(bob))).select("form", id="filters")
+    labels = [label.content().strip() for label in form.select("label")]
+    assert "Search" in labels and "Cited outlet" in labels
+    assert not [label for label in labels if "optional" in label]
+    importer = client_for(alice).get(url("article-import"))
+    assert "(optional)" in importer.content.decode()
+
+
 def test_with_htmx_only_the_results_come_back(article: Any, bob: Any) -> None:
     response = client_for(bob).get(url("claim-register"), {"q": "ministry"}, **HTMX)
     text = body(response)
