@@ -23,8 +23,11 @@ class BoundField(forms.BoundField):
         """Whether a person may leave the field empty, which its label then says: it is not
         required, and it is not a list whose every choice is a value (a role list). A
         form of filters, every field of which is optional (``marks_optional = False``),
-        says it of none."""
+        says it of none, and neither is a field needed in some cases said to be
+        (``sometimes_required``: one of a link, a file or a pasted text)."""
         if self.field.required or not getattr(self.form, "marks_optional", True):
+            return False
+        if self.name in getattr(self.form, "sometimes_required", ()):
             return False
         choices = getattr(self.field, "choices", None)
         return choices is None or any(value in ("", None) for value, _label in choices)

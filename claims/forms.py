@@ -94,6 +94,7 @@ class UploadOrPasteForm(forms.Form):
     text = forms.CharField(label="Or paste the text", required=False, strip=False, widget=Textarea)
 
     missing = "Upload a file or paste the text of the article."
+    sometimes_required: tuple[str, ...] = ("file", "text")  # one of them is
 
     def __init__(self, *args: Any, upload_refused: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -149,6 +150,7 @@ class ImportForm(ArticleMetadataForm, UploadOrPasteForm):
         ),
     )
     field_order = ["url", "file", "text", "published_on", "title", "author", "publication"]
+    sometimes_required = ("url", "file", "text", "published_on")
     prepared: importer.Prepared | None = None
     found: dict[str, Any] | None = None
     fetched: str = ""  # signed source address and fetch time, carried to step two
@@ -158,6 +160,10 @@ class ImportForm(ArticleMetadataForm, UploadOrPasteForm):
         self.page = page
         # A link or a document may give its own date; a text without one is refused below.
         self.fields["published_on"].required = False
+        self.fields["published_on"].help_text = (
+            "Needed for a pasted text or a text file; a link, a PDF or a Word document "
+            "may give its own."
+        )
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -70,6 +70,18 @@ def test_admin_sees_the_import_form(project: Any, alice: Any) -> None:
     assert "<script>" not in content and "style=" not in content
 
 
+def test_only_what_may_be_left_empty_is_marked_optional(project: Any, alice: Any) -> None:
+    """A link, a file or a pasted text: one of them is needed, so none is "(optional)",
+    nor is the date a pasted text needs; the title and the author are."""
+    page = html(client_for(alice).get(URL))
+    labels = {label.attrs["for"]: label.content().strip() for label in page.select("label")}
+    for name in ("id_url", "id_file", "id_text", "id_published_on"):
+        assert "optional" not in labels[name], labels[name]
+    assert labels["id_title"] == "Title (optional)"
+    assert labels["id_author"] == "Author (optional)"
+    assert "Needed for a pasted text" in page.content()
+
+
 def test_outsider_gets_404(project: Any, mallory: Any) -> None:
     client = client_for(mallory)
     assert client.get(URL).status_code == 404
