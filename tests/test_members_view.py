@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -10,9 +11,11 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from claims.models import AuditEvent, Membership, Project, Role
+from claims.templatetags.claims_tags import ago
 from tests.base import HTMX_HEADERS as HTMX
 from tests.base import client_for, html
 from tests.factories import add_member, make_user
@@ -56,6 +59,18 @@ def test_any_member_sees_the_members_and_their_roles(project: Any, victor: Any) 
         assert name in row_headers(content)
     assert "<td>Reviewer</td>" in content
     assert 'name="action"' not in content  # no controls for a viewer
+
+
+def test_last_activity_says_how_long_ago(project: Any, claim: Any, alice: Any, bob: Any) -> None:
+    claim.set_verdict(bob, "supported")
+    page = html(client_for(alice).get(URL))
+    (row,) = [tr for tr in page.select("tr") if tr.content().split()[:1] == ["bob"]]
+    (when,) = row.select("time")
+    assert when.content() == "just now"  # not "0 minutes ago"
+    now = timezone.now()
+    assert ago(now - dt.timedelta(seconds=59)) == "just now"
+    assert ago(now - dt.timedelta(minutes=3, seconds=5)) == "3\xa0minutes ago"
+    assert ago(now - dt.timedelta(days=2, hours=1)) == "2\xa0days ago"
 
 
 def test_admin_sees_the_controls(project: Any, alice: Any) -> None:

@@ -1,7 +1,9 @@
-"""Template filters that keep what people typed from becoming active content."""
+"""Template filters: most keep what people typed from becoming active content; ``ago``
+says how long ago something happened."""
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from html import escape  # Django's escape() adds a lazy-string wrapper per call
 from typing import Any
@@ -9,11 +11,22 @@ from urllib.parse import urlsplit
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
 from claims.models import CLAIM_KINDS, BlockKind
 
 register = template.Library()
+
+
+@register.filter
+def ago(moment: dt.datetime) -> str:
+    """How long ago ``moment`` was, in words: "just now" within a minute (Django's
+    ``timesince`` would say "0 minutes"), else "3 minutes ago", "2 days ago"."""
+    if timezone.now() - moment < dt.timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, depth=1)} ago"
 
 
 @register.filter
