@@ -667,6 +667,11 @@ class CurrentClaimManager(models.Manager.from_queryset(ClaimQuerySet)):  # type:
         return super().get_queryset().filter(retired_in__isnull=True)
 
 
+# When a claim's evidence last changed and by whom (a user's id): ``Claim.evidence_clock``.
+EvidenceClock = tuple[dt.datetime | None, int | None]
+NO_EVIDENCE_CHANGE: EvidenceClock = (None, None)
+
+
 class Claim(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="claims")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="claims")
@@ -1246,7 +1251,7 @@ class Claim(models.Model):
         return evidence
 
     @property
-    def evidence_clock(self) -> tuple[dt.datetime | None, int | None]:
+    def evidence_clock(self) -> EvidenceClock:
         """When the claim's evidence last changed, and by whom (a user's id, or None)."""
         return self.evidence_changed_at, self.evidence_changed_by_id
 

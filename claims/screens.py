@@ -32,7 +32,16 @@ from claims.forms import (
 from claims.http import query_int
 from claims.log import history, past
 from claims.log.actions import Action
-from claims.models import Adjudication, Article, Claim, Member, Role, Status
+from claims.models import (
+    NO_EVIDENCE_CHANGE,
+    Adjudication,
+    Article,
+    Claim,
+    EvidenceClock,
+    Member,
+    Role,
+    Status,
+)
 
 
 def article_screen(
@@ -263,7 +272,7 @@ def evidence_changed(
     member: Member,
     filters: reading.Filters,
     *,
-    since: tuple[dt.datetime | None, int | None] = (None, None),
+    since: EvidenceClock = NO_EVIDENCE_CHANGE,
     changed: bool = True,
     **extra: Any,
 ) -> dict[str, Any]:

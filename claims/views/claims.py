@@ -3,7 +3,6 @@ and under htmx (the changed fragments plus an event that other regions listen to
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -26,7 +25,7 @@ from claims.forms import (
 )
 from claims.http import AuthedRequest, bad_request, respond
 from claims.log import past
-from claims.models import Claim, Conflict, Member, Role
+from claims.models import NO_EVIDENCE_CHANGE, Claim, Conflict, EvidenceClock, Member, Role
 
 PAGE = "claims/article_detail.html"
 
@@ -216,7 +215,7 @@ def evidence_changed(
     member: Member,
     claim: Claim,
     *,
-    since: tuple[dt.datetime | None, int | None] = (None, None),
+    since: EvidenceClock = NO_EVIDENCE_CHANGE,
     message: str = "",
     status: int = 200,
     **extra: Any,
