@@ -5,7 +5,7 @@ asked for: ``member, claim = claim_for(...)``. Views hand the member on, explici
 
 The claim panel and the claim actions are the app's most frequent requests (an analyst
 annotates claim after claim), so what they read is written by hand here, each query built
-once per database (``Columns``, ``fetch``): the session and its user (``SessionStore``,
+once per database (``claims.rows``): the session and its user (``SessionStore``,
 ``UserBackend``, every request's first two queries), the claim with the member's role
 (``claim_for``), and the claim's verdicts, citations, evidence and latest events. Composing
 such a query with the ORM costs ten times what running it does; each gives what the ORM
@@ -14,10 +14,8 @@ would (tests/test_round_trip.py holds them to it). Writes stay with the model ve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import User
@@ -25,7 +23,6 @@ from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model
 from django.http import Http404
 from django.utils import timezone
 
@@ -44,6 +41,7 @@ from claims.models import (
     Role,
     Verdict,
 )
+from claims.rows import Columns, fetch, vendor
 
 
 def member_for(request: AuthedRequest, slug: str, role: Role = Role.VIEWER) -> Member:
@@ -116,77 +114,6 @@ def evidence_for(
     member, claim = claim_for(request, slug, evidence.claim_id, role, retired=True)
     evidence.claim = claim
     return member, evidence
-
-
-# Hand-written SELECTs --------------------------------------------------------------------
-
-
-class Columns:
-    """One model's columns in a hand-written SELECT, each qualified by ``alias``, and its
-    instances built from a row's values as the ORM builds them: each value through the
-    database's converters (SQLite's dates, booleans, UUIDs). Only the fields ``only``
-    names (all by default) but those ``leave_out`` names are read; the rest are deferred,
-    read on first use (one query each: tests pin the count)."""
-
-    def __init__(
-        self,
-        model: type[Model],
-        alias: str,
-        *,
-        only: tuple[str, ...] = (),
-        leave_out: tuple[str, ...] = (),
-    ) -> None:
-        self.model, self.alias = model, alias
-        self.fields = [
-            f
-            for f in model._meta.concrete_fields
-            if (not only or f.attname in only) and f.attname not in leave_out
-        ]
-        self.names = [f.attname for f in self.fields]
-        # Per connection (one per thread): the converters of the columns that have any.
-        self.converters: WeakKeyDictionary[Any, list[tuple[int, Any, list[Any]]]] = (
-            WeakKeyDictionary()
-        )
-
-    def __len__(self) -> int:
-        return len(self.fields)
-
-    def sql(self) -> str:
-        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-        return ", ".join(f"{self.alias}.{quote(str(f.column))}" for f in self.fields)
-
-    def table(self) -> str:
-        """The model's table, as ``alias``: for a FROM or JOIN clause."""
-        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-        return f"{quote(self.model._meta.db_table)} {self.alias}"
-
-    def build(self, row: Sequence[Any], at: int = 0) -> Any:
-        """The instance whose values start at ``row[at]``."""
-        db = connections[DEFAULT_DB_ALIAS]
-        converters = self.converters.get(db)
-        if converters is None:
-            every = [
-                (i, f.cached_col, db.ops.get_db_converters(f.cached_col) + f.get_db_converters(db))
-                for i, f in enumerate(self.fields)
-            ]
-            converters = self.converters[db] = [found for found in every if found[2]]
-        values = list(row[at : at + len(self.fields)])
-        for i, column, functions in converters:
-            for function in functions:
-                values[i] = function(values[i], column, db)
-        return self.model.from_db(db.alias, self.names, values)
-
-
-def vendor() -> str:
-    """The database's kind: hand-written SELECTs are written once for each."""
-    return connections[DEFAULT_DB_ALIAS].vendor
-
-
-def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """The rows of a hand-written SELECT."""
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 CLAIM = Columns(Claim, "c")

@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from claims import rows
 from claims.consensus import consensus_state
 from claims.log.actions import Action
 from claims.log.chain import GENESIS_HASH, writing
@@ -762,7 +763,7 @@ class Claim(models.Model):
         project = self.article.project
         actor = _acting(project, analyst, Role.ANALYST)
         with writing(project) as writer:
-            verdict = Verdict.objects.filter(claim=self, analyst=actor).first()
+            verdict = rows.one(Verdict, claim=self, analyst=actor)
             if (verdict.version if verdict else 0) != expected_version:
                 raise Conflict(verdict)
             if verdict is None or not verdict.status:
@@ -842,7 +843,7 @@ class Claim(models.Model):
         actor = _acting(project, who, kind.role_needed)
         with writing(project) as writer:
             key = {"claim": self, **kind.key(actor)}
-            current = kind._default_manager.filter(**key).first()
+            current = rows.one(kind, **key)
             if (current.version if current else 0) != expected_version:
                 raise Conflict(current, kind.conflict)
             assessment = current or kind(**key, version=0)
@@ -1231,9 +1232,7 @@ class Claim(models.Model):
             # database's unique constraint stays the last word; looking first spares
             # PostgreSQL a savepoint's two round trips on every addition.)
             if submission is not None:
-                earlier = Evidence.objects.filter(
-                    claim=self, added_by=user, submission=submission
-                ).first()
+                earlier = rows.one(Evidence, claim=self, added_by=user, submission=submission)
                 if earlier is not None:
                     writer.skip()
                     return earlier
