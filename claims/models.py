@@ -1259,9 +1259,11 @@ class Claim(models.Model):
         transaction), by user ``by`` (None: by no one person): every verdict given before
         now but ``by``'s own has new evidence to look at."""
         self.evidence_changed_at, self.evidence_changed_by = timezone.now(), by
-        Claim.all_objects.filter(pk=self.pk).update(
-            evidence_changed_at=self.evidence_changed_at, evidence_changed_by=by
-        )
+        now = connection.ops.adapt_datetimefield_value(self.evidence_changed_at)
+        with connection.cursor() as cursor:  # written once (composed, it cost 0.35 ms)
+            cursor.execute(
+                _clock_sql(connection.vendor), [now, self.evidence_changed_by_id, self.pk]
+            )
 
 
 SEPARATOR = re.compile(r"[\s,;:]*(?:(?:and|but|whereas|so|yet)\s+)?", re.IGNORECASE)
@@ -1831,6 +1833,14 @@ def _flag_sql(vendor: str) -> str:
         f"SELECT {b} FROM {links} WHERE {state} = %s AND {a} = %s"
         f" UNION SELECT {a} FROM {links} WHERE {state} = %s AND {b} = %s)"
     )
+
+
+@functools.cache
+def _clock_sql(vendor: str) -> str:
+    """``Claim.evidence_changed``'s UPDATE on this database."""
+    q = connection.ops.quote_name
+    at, by = q("evidence_changed_at"), q("evidence_changed_by_id")
+    return f"UPDATE {q(Claim._meta.db_table)} SET {at} = %s, {by} = %s WHERE {q('id')} = %s"
 
 
 # ``claims.recurring`` imports the models, so the claim-editing verbs name its hook rather
